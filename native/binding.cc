@@ -1,0 +1,24 @@
+// The addon's JavaScript surface: system-call primitives, the plan launcher and
+// the event-loop-friendly waiting that goes with it. Typed in src/native/.
+#include <napi.h>
+
+#include "fdwait.h"
+#include "launch.h"
+#include "syscalls.h"
+
+namespace husk {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InitSyscalls(env, exports);
+  exports.Set("launch", Napi::Function::New(env, Launch, "launch"));
+  exports.Set("waitReadable", Napi::Function::New(env, WaitReadable, "waitReadable"));
+  exports.Set("syncRecv", Napi::Function::New(env, SyncRecv, "syncRecv"));
+  exports.Set("syncSend", Napi::Function::New(env, SyncSend, "syncSend"));
+  exports.Set("reap", Napi::Function::New(env, Reap, "reap"));
+  return exports;
+}
+
+}  // namespace husk
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return husk::Init(env, exports); }
+NODE_API_MODULE(husk, InitModule)

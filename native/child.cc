@@ -1,0 +1,653 @@
+#include "child.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "sync_proto.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace husk {
+namespace {
+
+// The child's whole mutable state: static, so nothing is allocated after clone.
+int g_sync = -1;     // our end of the sync socket
+int g_root = -1;     // O_PATH fd of the rootfs (or "/" after pivot_root)
+int g_gate = -1;     // the start gate (exec.fifo), opened O_RDWR
+int g_op = -1;       // index of the op being run, reported with any failure
+char g_payload[kSyncMaxPayload];  // last payload the parent sent with kSyncContinue
+int g_payload_len = 0;
+gid_t g_groups[NGROUPS_MAX];
+
+constexpr int kHighFd = 900;  // where the runtime's own fds move, above any --preserve-fds
+
+void Send(uint32_t type, int32_t err, int32_t value) {
+  SyncMsg msg{type, g_op, err, value};
+  while (send(g_sync, &msg, sizeof msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+[[noreturn]] void Fail(int err) {
+  Send(kSyncError, err, 0);
+  _exit(127);
+}
+
+// A failure whose cause is a status rather than an errno (a hook that exited non-zero).
+[[noreturn]] void FailStatus(int err, int status) {
+  Send(kSyncError, err, status);
+  _exit(127);
+}
+
+inline void Check(long rc) {
+  if (rc < 0) Fail(errno);
+}
+
+void SendFd(int fd, int32_t kind) {
+  SyncMsg msg{kSyncFd, g_op, 0, kind};
+  struct iovec iov = {&msg, sizeof msg};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct msghdr mh = {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  struct cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  while (sendmsg(g_sync, &mh, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) Fail(errno);
+  }
+}
+
+// Blocks until the parent says go on. A closed socket means the runtime is gone:
+// the child leaves quietly, so a killed runtime leaves no half-made container.
+void WaitContinue() {
+  static char buf[sizeof(SyncMsg) + kSyncMaxPayload];
+  for (;;) {
+    ssize_t n = recv(g_sync, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < static_cast<ssize_t>(sizeof(SyncMsg))) _exit(1);
+    SyncMsg msg;
+    memcpy(&msg, buf, sizeof msg);
+    if (msg.type != kSyncContinue) _exit(1);
+    g_payload_len = static_cast<int>(n - sizeof(SyncMsg));
+    memcpy(g_payload, buf + sizeof(SyncMsg), g_payload_len);
+    return;
+  }
+}
+
+// "/proc/self/fd/<fd>" into buf (32 bytes): mount(2) follows it to the object.
+const char* FdPath(int fd, char* buf) {
+  static const char prefix[] = "/proc/self/fd/";
+  memcpy(buf, prefix, sizeof prefix - 1);
+  char digits[12];
+  int len = 0;
+  do {
+    digits[len++] = static_cast<char>('0' + fd % 10);
+    fd /= 10;
+  } while (fd > 0);
+  char* p = buf + sizeof prefix - 1;
+  while (len > 0) *p++ = digits[--len];
+  *p = '\0';
+  return buf;
+}
+
+long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
+  struct open_how how = {};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = resolve;
+  return syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+const char* StripSlashes(const char* path) {
+  while (*path == '/') path++;
+  return *path == '\0' ? "." : path;
+}
+
+// Opens `path` inside the rootfs: symlinks (absolute ones included) and ".." are
+// resolved as if the rootfs were "/", so nothing can lead outside it. With
+// create_dir, missing components are made as directories; with create_file the
+// last one is made as an empty file. Returns -1 with errno set.
+int OpenInRoot(const char* path, int flags, bool create_dirs, bool create_file) {
+  path = StripSlashes(path);
+  int fd = static_cast<int>(Openat2(g_root, path, flags, kInRoot));
+  if (fd >= 0 || errno != ENOENT || !(create_dirs || create_file)) return fd;
+
+  char buf[PATH_MAX];
+  size_t len = strlen(path);
+  if (len >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(buf, path, len + 1);
+  int parent = static_cast<int>(fcntl(g_root, F_DUPFD_CLOEXEC, 0));
+  if (parent < 0) return -1;
+  size_t start = 0;
+  while (start < len) {
+    size_t end = start;
+    while (end < len && buf[end] != '/') end++;
+    bool last = end == len;
+    buf[end] = '\0';
+    const char* component = buf + start;
+    if (component[0] != '\0') {
+      int next = static_cast<int>(Openat2(g_root, buf, last ? flags : O_PATH | O_DIRECTORY, kInRoot));
+      if (next < 0 && errno == ENOENT) {
+        int rc;
+        if (last && create_file) {
+          rc = openat(parent, component, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+          if (rc >= 0) close(rc);
+        } else {
+          rc = mkdirat(parent, component, 0755);
+        }
+        if (rc < 0 && errno != EEXIST) {
+          int saved = errno;
+          close(parent);
+          errno = saved;
+          return -1;
+        }
+        next = static_cast<int>(Openat2(g_root, buf, last ? flags : O_PATH | O_DIRECTORY, kInRoot));
+      }
+      if (next < 0) {
+        int saved = errno;
+        close(parent);
+        errno = saved;
+        return -1;
+      }
+      close(parent);
+      parent = next;
+    }
+    if (!last) buf[end] = '/';
+    start = end + 1;
+  }
+  return parent;  // the last component, opened with `flags`
+}
+
+// Resolves an op's path by its PathMode; returns the path to hand to the kernel.
+// *fd_out receives an fd to close afterwards, or -1.
+const char* ResolvePath(const char* path, int64_t mode, bool source_is_file, char* buf, int* fd_out) {
+  *fd_out = -1;
+  if (mode == kPathAsIs) return path;
+  bool create = mode == kPathInRootDir || mode == kPathInRootFile;
+  bool as_file = mode == kPathInRootFile || (mode == kPathInRootDir && source_is_file);
+  int fd = OpenInRoot(path, O_PATH, create && !as_file, create && as_file);
+  if (fd < 0) Fail(errno);
+  *fd_out = fd;
+  return FdPath(fd, buf);
+}
+
+// Opens the parent directory of `path` inside the rootfs (creating it) and
+// returns the last component in *base. `scratch` holds the split path.
+int OpenParentInRoot(const char* path, char* scratch, const char** base) {
+  path = StripSlashes(path);
+  size_t len = strlen(path);
+  if (len >= PATH_MAX) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(scratch, path, len + 1);
+  char* slash = strrchr(scratch, '/');
+  if (slash == nullptr) {
+    *base = scratch;
+    return static_cast<int>(fcntl(g_root, F_DUPFD_CLOEXEC, 0));
+  }
+  *slash = '\0';
+  *base = slash + 1;
+  return OpenInRoot(scratch, O_PATH | O_DIRECTORY, true, false);
+}
+
+// Mount flags the kernel locks on a mount (and keeps on a bind of it): a remount
+// must repeat them or fail with EPERM in a user namespace, and would otherwise
+// silently drop nosuid/nodev/noexec that the source had.
+unsigned long LockedFlags(const char* path) {
+  struct statvfs st;
+  if (statvfs(path, &st) < 0) return 0;
+  unsigned long flags = 0;
+  if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (st.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+void DoMount(const Op& op) {
+  const char* source = op.s[0];
+  unsigned long flags = static_cast<unsigned long>(op.n[0]);
+  bool source_is_file = false;
+  char source_buf[32];
+  int source_fd = -1;
+  if (op.n[2] == kPathInRoot && source != nullptr) {
+    source_fd = OpenInRoot(source, O_PATH, false, false);
+    if (source_fd < 0) Fail(errno);
+    source = FdPath(source_fd, source_buf);
+  }
+  if ((flags & MS_BIND) && source != nullptr) {
+    struct stat st;
+    if (stat(source, &st) < 0) Fail(errno);
+    source_is_file = !S_ISDIR(st.st_mode);
+  }
+  char target_buf[32];
+  int target_fd;
+  const char* target = ResolvePath(op.s[1], op.n[1], source_is_file, target_buf, &target_fd);
+  Check(mount(source, target, op.s[2], flags, op.s[3]));
+  if (target_fd >= 0) close(target_fd);
+  if (source_fd >= 0) close(source_fd);
+}
+
+void DoRemount(const Op& op) {
+  char buf[32];
+  int fd;
+  const char* target = ResolvePath(op.s[0], op.n[1], false, buf, &fd);
+  unsigned long flags = static_cast<unsigned long>(op.n[0]);
+  unsigned long cleared = static_cast<unsigned long>(op.n[2]);
+  flags |= LockedFlags(target) & ~cleared;
+  Check(mount(nullptr, target, nullptr, flags | MS_REMOUNT | MS_BIND, nullptr));
+  if (fd >= 0) close(fd);
+}
+
+// maskedPaths: a directory gets an empty read-only tmpfs, anything else /dev/null.
+void DoMask(const Op& op) {
+  int fd = OpenInRoot(op.s[0], O_PATH, false, false);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    Fail(errno);
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) Fail(errno);
+  char buf[32];
+  const char* target = FdPath(fd, buf);
+  if (S_ISDIR(st.st_mode)) Check(mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0,mode=0555"));
+  else Check(mount("/dev/null", target, nullptr, MS_BIND, nullptr));
+  close(fd);
+}
+
+// readonlyPaths: bind the path onto itself, then remount that bind read-only.
+void DoReadonly(const Op& op) {
+  int fd = OpenInRoot(op.s[0], O_PATH, false, false);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    Fail(errno);
+  }
+  char buf[32];
+  Check(mount(FdPath(fd, buf), FdPath(fd, buf), nullptr, MS_BIND | MS_REC, nullptr));
+  close(fd);
+  fd = OpenInRoot(op.s[0], O_PATH, false, false);  // now the new mount on top
+  if (fd < 0) Fail(errno);
+  const char* target = FdPath(fd, buf);
+  Check(mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags(target), nullptr));
+  close(fd);
+}
+
+void ReopenRoot() {
+  if (g_root >= 0) close(g_root);
+  g_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (g_root < 0) Fail(errno);
+}
+
+// pivot_root(".", "."): the rootfs becomes "/", the old root is stacked beneath
+// it and then detached, so nothing of the host's tree stays reachable.
+void DoPivotRoot() {
+  Check(fchdir(g_root));
+  Check(syscall(SYS_pivot_root, ".", "."));
+  // Never let the detach propagate back to the host's mounts.
+  Check(mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr));
+  Check(umount2(".", MNT_DETACH));
+  Check(chdir("/"));
+  ReopenRoot();
+}
+
+// --no-pivot: move the rootfs over "/" and chroot into it (weaker: the old root
+// is still in the mount namespace, below).
+void DoMoveChroot() {
+  Check(fchdir(g_root));
+  Check(mount(".", "/", nullptr, MS_MOVE, nullptr));
+  Check(chroot("."));
+  Check(chdir("/"));
+  ReopenRoot();
+}
+
+void WriteAll(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Fail(errno);
+    }
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+void DoWriteFile(const Op& op) {
+  int fd = open(op.s[0], O_WRONLY | O_CLOEXEC | (op.n[0] ? O_CREAT | O_TRUNC : 0), 0644);
+  if (fd < 0) Fail(errno);
+  WriteAll(fd, op.s[1], strlen(op.s[1]));
+  Check(close(fd));
+}
+
+void DoSetgroups(const Op& op) {
+  if (op.nv_len > NGROUPS_MAX) Fail(EINVAL);
+  for (int i = 0; i < op.nv_len; i++) g_groups[i] = static_cast<gid_t>(op.nv[i]);
+  Check(syscall(SYS_setgroups, op.nv_len, g_groups));
+}
+
+void DoSetuser(const Op& op) {
+  // Keep the permitted set across the uid change; the caps op sets it afterwards.
+  Check(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
+  Check(syscall(SYS_setresgid, op.n[1], op.n[1], op.n[1]));
+  Check(syscall(SYS_setresuid, op.n[0], op.n[0], op.n[0]));
+  Check(prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0));
+}
+
+void DoBounding(const Op& op) {
+  uint64_t keep = static_cast<uint64_t>(op.n[0]);
+  for (int cap = 0; cap <= op.n[1]; cap++) {
+    if (keep & (1ULL << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) Fail(errno);
+  }
+}
+
+void DoCaps(const Op& op) {
+  uint64_t effective = static_cast<uint64_t>(op.n[0]);
+  uint64_t permitted = static_cast<uint64_t>(op.n[1]);
+  uint64_t inheritable = static_cast<uint64_t>(op.n[2]);
+  uint64_t ambient = static_cast<uint64_t>(op.n[3]);
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  data[0].effective = static_cast<uint32_t>(effective);
+  data[1].effective = static_cast<uint32_t>(effective >> 32);
+  data[0].permitted = static_cast<uint32_t>(permitted);
+  data[1].permitted = static_cast<uint32_t>(permitted >> 32);
+  data[0].inheritable = static_cast<uint32_t>(inheritable);
+  data[1].inheritable = static_cast<uint32_t>(inheritable >> 32);
+  Check(syscall(SYS_capset, &header, data));
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) Fail(errno);
+  for (int cap = 0; cap < 64; cap++) {
+    if (ambient & (1ULL << cap)) Check(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0));
+  }
+}
+
+void DoRlimit(const Op& op) {
+  struct rlimit64 {
+    uint64_t cur, max;
+  } limit;
+  limit.cur = op.n[1] < 0 ? ~0ULL : static_cast<uint64_t>(op.n[1]);
+  limit.max = op.n[2] < 0 ? ~0ULL : static_cast<uint64_t>(op.n[2]);
+  Check(syscall(SYS_prlimit64, 0, op.n[0], &limit, nullptr));
+}
+
+// The chdir into process.cwd; getcwd() answers "(unreachable)..." for a
+// directory outside the root, which a chroot without pivot_root can allow.
+void DoChdir(const Op& op) {
+  Check(chdir(op.s[0]));
+  if (op.n[0]) {
+    char cwd[PATH_MAX];
+    if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0) Fail(errno);
+    if (cwd[0] != '/') Fail(EXDEV);
+  }
+}
+
+void DoOpenPty() {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) Fail(errno);
+  int unlock = 0;
+  Check(ioctl(master, TIOCSPTLCK, &unlock));
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (slave < 0) Fail(errno);
+  SendFd(master, 1);
+  close(master);
+  Check(ioctl(slave, TIOCSCTTY, 0));
+  for (int fd = 0; fd < 3; fd++) Check(dup2(slave, fd));
+  if (slave > 2) close(slave);
+}
+
+void DoStdio(const Op& op) {
+  int moved[3] = {-1, -1, -1};
+  for (int i = 0; i < 3; i++) {
+    if (op.n[i] >= 0) moved[i] = static_cast<int>(fcntl(static_cast<int>(op.n[i]), F_DUPFD_CLOEXEC, kHighFd));
+    if (op.n[i] >= 0 && moved[i] < 0) Fail(errno);
+  }
+  for (int i = 0; i < 3; i++) {
+    if (moved[i] < 0) continue;
+    Check(dup2(moved[i], i));
+    close(moved[i]);
+  }
+}
+
+// Marks every fd from 3 up close-on-exec, except the first `preserve` ones
+// (--preserve-fds), which are made inheritable.
+void DoCloseFds(const Op& op) {
+  int first = 3 + static_cast<int>(op.n[0]);
+  for (int fd = 3; fd < first; fd++) {
+    if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) Fail(errno);
+  }
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  for (int fd = first; fd < 65536; fd++) {
+    if (fd != g_sync && fd != g_gate) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+}
+
+void DoWaitGate() {
+  char byte;
+  for (;;) {
+    ssize_t n = read(g_gate, &byte, 1);
+    if (n == 1) break;
+    if (n < 0 && errno == EINTR) continue;
+    Fail(n < 0 ? errno : EPIPE);
+  }
+  close(g_gate);
+  g_gate = -1;
+}
+
+// A hook run from inside the container (startContainer): state JSON on stdin,
+// killed after its timeout (n[0] seconds, 0 = none).
+void DoHook(const Op& op) {
+  int pipefd[2];
+  Check(pipe2(pipefd, O_CLOEXEC));
+  long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) Fail(errno);
+  if (pid == 0) {
+    dup2(pipefd[0], 0);
+    execve(op.s[0], op.v[0], op.v[1]);
+    _exit(127);
+  }
+  close(pipefd[0]);
+  WriteAll(pipefd[1], g_payload, static_cast<size_t>(g_payload_len));
+  close(pipefd[1]);
+  struct timespec tick = {0, 2 * 1000 * 1000};
+  long waited_ns = 0;
+  int status = 0;
+  for (;;) {
+    pid_t done = waitpid(static_cast<pid_t>(pid), &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) Fail(errno);
+    if (op.n[0] > 0 && waited_ns >= op.n[0] * 1000000000L) {
+      kill(static_cast<pid_t>(pid), SIGKILL);
+      waitpid(static_cast<pid_t>(pid), &status, 0);
+      Fail(ETIMEDOUT);
+    }
+    nanosleep(&tick, nullptr);
+    waited_ns += tick.tv_nsec;
+  }
+  if (status != 0) FailStatus(ECHILD, status);
+}
+
+// Looks `file` up in the PATH of the container's environment, as execvp does.
+[[noreturn]] void DoExec(const Op& op) {
+  const char* file = op.s[0];
+  char* const* argv = op.v[0];
+  char* const* envp = op.v[1];
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (strchr(file, '/') != nullptr) {
+    execve(file, argv, envp);
+    Fail(errno);
+  }
+  const char* path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (char* const* e = envp; *e != nullptr; e++) {
+    if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+  }
+  int saved = ENOENT;
+  size_t file_len = strlen(file);
+  char candidate[PATH_MAX];
+  while (*path != '\0') {
+    const char* end = strchr(path, ':');
+    size_t dir_len = end ? static_cast<size_t>(end - path) : strlen(path);
+    if (dir_len + 1 + file_len < sizeof candidate) {
+      memcpy(candidate, path, dir_len);
+      size_t pos = dir_len;
+      if (pos == 0) candidate[pos++] = '.';
+      candidate[pos++] = '/';
+      memcpy(candidate + pos, file, file_len + 1);
+      execve(candidate, argv, envp);
+      if (errno == EACCES) saved = EACCES;
+      else if (errno != ENOENT && errno != ENOTDIR) Fail(errno);
+    }
+    if (end == nullptr) break;
+    path = end + 1;
+  }
+  Fail(saved);
+}
+
+void RunOp(const Op& op) {
+  switch (op.kind) {
+    case OpKind::kUnshare: Check(unshare(static_cast<int>(op.n[0]))); break;
+    case OpKind::kSetns: {
+      int fd = open(op.s[0], O_RDONLY | O_CLOEXEC);
+      if (fd < 0) Fail(errno);
+      Check(setns(fd, static_cast<int>(op.n[0])));
+      close(fd);
+      break;
+    }
+    case OpKind::kSync: Send(kSyncPoint, 0, static_cast<int32_t>(op.n[0])); WaitContinue(); break;
+    case OpKind::kEnterRootfs:
+      Check(chdir(op.s[0]));
+      if (g_root >= 0) close(g_root);
+      g_root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (g_root < 0) Fail(errno);
+      break;
+    case OpKind::kMount: DoMount(op); break;
+    case OpKind::kRemount: DoRemount(op); break;
+    case OpKind::kMknod: {
+      char scratch[PATH_MAX];
+      const char* base;
+      int dir = OpenParentInRoot(op.s[0], scratch, &base);
+      if (dir < 0) Fail(errno);
+      if (mknodat(dir, base, static_cast<mode_t>(op.n[0]), static_cast<dev_t>(op.n[1])) < 0 && errno != EEXIST) Fail(errno);
+      if (op.n[2] >= 0) Check(fchownat(dir, base, static_cast<uid_t>(op.n[2]), static_cast<gid_t>(op.n[3]), AT_SYMLINK_NOFOLLOW));
+      close(dir);
+      break;
+    }
+    case OpKind::kSymlink: {
+      char scratch[PATH_MAX];
+      const char* base;
+      int dir = OpenParentInRoot(op.s[1], scratch, &base);
+      if (dir < 0) Fail(errno);
+      if (symlinkat(op.s[0], dir, base) < 0 && errno != EEXIST) Fail(errno);
+      close(dir);
+      break;
+    }
+    case OpKind::kMkdir: {
+      int fd = OpenInRoot(op.s[0], O_PATH | O_DIRECTORY, true, false);
+      if (fd < 0) Fail(errno);
+      close(fd);
+      break;
+    }
+    case OpKind::kMask: DoMask(op); break;
+    case OpKind::kReadonly: DoReadonly(op); break;
+    case OpKind::kPivotRoot: DoPivotRoot(); break;
+    case OpKind::kMoveChroot: DoMoveChroot(); break;
+    case OpKind::kChroot:
+      Check(chroot(op.s[0]));
+      if (op.n[0]) Check(chdir("/"));
+      break;
+    case OpKind::kChdir: DoChdir(op); break;
+    case OpKind::kSethostname: Check(sethostname(op.s[0], strlen(op.s[0]))); break;
+    case OpKind::kSetdomainname: Check(setdomainname(op.s[0], strlen(op.s[0]))); break;
+    case OpKind::kWriteFile: DoWriteFile(op); break;
+    case OpKind::kRlimit: DoRlimit(op); break;
+    case OpKind::kSetgroups: DoSetgroups(op); break;
+    case OpKind::kSetuser: DoSetuser(op); break;
+    case OpKind::kBounding: DoBounding(op); break;
+    case OpKind::kCaps: DoCaps(op); break;
+    case OpKind::kNoNewPrivs: Check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)); break;
+    case OpKind::kUmask: umask(static_cast<mode_t>(op.n[0])); break;
+    case OpKind::kSetsid: Check(setsid()); break;
+    case OpKind::kPdeathsig: Check(prctl(PR_SET_PDEATHSIG, op.n[0], 0, 0, 0)); break;
+    case OpKind::kDumpable: Check(prctl(PR_SET_DUMPABLE, op.n[0], 0, 0, 0)); break;
+    case OpKind::kOpenPty: DoOpenPty(); break;
+    case OpKind::kOpenGate: {
+      int fd = open(op.s[0], O_RDWR | O_CLOEXEC);
+      if (fd < 0) Fail(errno);
+      g_gate = static_cast<int>(fcntl(fd, F_DUPFD_CLOEXEC, kHighFd));
+      if (g_gate < 0) Fail(errno);
+      close(fd);
+      break;
+    }
+    case OpKind::kWaitGate: DoWaitGate(); break;
+    case OpKind::kHook: DoHook(op); break;
+    case OpKind::kStdio: DoStdio(op); break;
+    case OpKind::kCloseFds: DoCloseFds(op); break;
+    case OpKind::kExec: DoExec(op);
+  }
+}
+
+}  // namespace
+
+void RunChild(const Plan& plan, int sync_fd) {
+  // Signal hygiene (as node-pty): the parent blocked everything around clone;
+  // reset every handler Node installed, then unblock.
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // Our end of the sync socket goes above any fd a caller may ask to preserve.
+  g_sync = static_cast<int>(fcntl(sync_fd, F_DUPFD_CLOEXEC, kHighFd + 10));
+  if (g_sync < 0) _exit(126);
+  close(sync_fd);
+  umask(0);  // device nodes and directories get exactly the modes the plan says
+
+  for (size_t i = 0; i < plan.ops.size(); i++) {
+    g_op = static_cast<int>(i);
+    RunOp(plan.ops[i]);
+  }
+  g_op = -1;
+  Fail(ENOEXEC);  // a plan must end in exec
+}
+
+}  // namespace husk

@@ -1,0 +1,2 @@
+/* placeholder replaced by the test-tool work */
+int main(void) { return 0; }

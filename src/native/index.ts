@@ -1,0 +1,162 @@
+/**
+ * The C++ addon (native/), typed. Loading fails with a message that says how to
+ * build it rather than a bare "cannot find module".
+ *
+ * About the primitives (unshare, setns, mount, pivotRoot, chroot, sethostname...):
+ * Node is multithreaded (V8 and libuv threads). unshare() and setns() called
+ * here change only the calling thread, and some fail outright in a multithreaded
+ * process (unshare(CLONE_NEWUSER) gives EINVAL; setns into a user namespace too).
+ * Use them in a throwaway single-purpose process. To run a process in new
+ * namespaces, use `launch` (through src/runtime/spawn.ts), which clones a
+ * single-threaded child that makes these calls itself.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What the addon throws: shaped like Node's own system errors. */
+export interface SystemError extends Error {
+  code: string;
+  /** Negative, as Node and libuv report it. */
+  errno: number;
+  syscall: string;
+  path?: string;
+  dest?: string;
+}
+
+export interface CapabilitySets {
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+}
+
+/** The plan as the addon decodes it (see native/plan_decode.h). */
+export interface WireOp {
+  kind: string;
+  s?: (string | null)[];
+  n?: number[];
+  v?: string[][];
+  nv?: number[];
+}
+export interface WirePlan {
+  cloneFlags: number;
+  cgroupFd?: number;
+  ops: WireOp[];
+}
+
+export interface Launched {
+  pid: number;
+  pidfd: number;
+  syncFd: number;
+}
+
+/** A message from the child; type 0 = end of stream (exec'd or died). */
+export interface RawSyncMessage {
+  type: number;
+  op: number;
+  err: number;
+  value: number;
+  fd?: number;
+  pid?: number;
+  payload?: Buffer;
+}
+
+export interface ExitStatus {
+  pid: number;
+  exitCode: number | null;
+  signal: number | null;
+}
+
+export interface Constants {
+  CLONE_NEWNS: number;
+  CLONE_NEWUTS: number;
+  CLONE_NEWIPC: number;
+  CLONE_NEWUSER: number;
+  CLONE_NEWPID: number;
+  CLONE_NEWNET: number;
+  CLONE_NEWCGROUP: number;
+  CLONE_NEWTIME: number;
+  MS_RDONLY: number;
+  MS_NOSUID: number;
+  MS_NODEV: number;
+  MS_NOEXEC: number;
+  MS_SYNCHRONOUS: number;
+  MS_REMOUNT: number;
+  MS_MANDLOCK: number;
+  MS_DIRSYNC: number;
+  MS_NOSYMFOLLOW: number;
+  MS_NOATIME: number;
+  MS_NODIRATIME: number;
+  MS_BIND: number;
+  MS_MOVE: number;
+  MS_REC: number;
+  MS_SILENT: number;
+  MS_UNBINDABLE: number;
+  MS_PRIVATE: number;
+  MS_SLAVE: number;
+  MS_SHARED: number;
+  MS_RELATIME: number;
+  MS_STRICTATIME: number;
+  MS_LAZYTIME: number;
+  MNT_FORCE: number;
+  MNT_DETACH: number;
+  MNT_EXPIRE: number;
+  UMOUNT_NOFOLLOW: number;
+  CLOSE_RANGE_CLOEXEC: number;
+  CLOSE_RANGE_UNSHARE: number;
+  LOCK_SH: number;
+  LOCK_EX: number;
+  LOCK_NB: number;
+  LOCK_UN: number;
+}
+
+export interface HuskNative {
+  unshare(flags: number): void;
+  setns(fd: number, nstype?: number): void;
+  mount(source: string | null, target: string, fstype?: string | null, flags?: number, data?: string | null): void;
+  umount2(target: string, flags?: number): void;
+  pivotRoot(newRoot: string, putOld: string): void;
+  chroot(path: string): void;
+  sethostname(name: string): void;
+  pidfdOpen(pid: number, flags?: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  closeRange(first: number, last?: number, flags?: number): void;
+  /** Capability sets of a process (0 = the calling thread). */
+  capGet(pid?: number): CapabilitySets;
+  /** Sets the calling thread's capabilities; the kernel refuses other pids (EPERM). */
+  capSet(pid: number, sets: CapabilitySets): void;
+  mkfifo(path: string, mode: number): void;
+  flock(fd: number, operation: number): boolean;
+  sendFdToSocket(path: string, fd: number, name?: string): void;
+  constants: Constants;
+
+  launch(plan: WirePlan): Launched;
+  waitReadable(fd: number): Promise<void>;
+  syncRecv(fd: number): RawSyncMessage | null;
+  syncSend(fd: number, type: number, value?: number, payload?: Buffer): void;
+  reap(pidfd: number): ExitStatus | null;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+// src/native or dist/native: the package root is two levels up.
+const packageRoot = join(here, '..', '..');
+
+function load(): HuskNative {
+  if (process.platform !== 'linux') {
+    throw new Error(`husk: the native addon exists only for Linux (this is ${process.platform})`);
+  }
+  const candidates = ['build/Release/husk.node', 'build/Debug/husk.node'].map((p) => join(packageRoot, p));
+  const found = candidates.find((p) => existsSync(p));
+  if (found === undefined) {
+    throw new Error(
+      `husk: the native addon is not built (looked for ${candidates[0]}).\n` +
+        `  Build it with \`npm install\` (or \`npm run build:native\`) in ${packageRoot};\n` +
+        `  it needs make, python3 and a C++17 compiler (apt-get install -y build-essential python3).`,
+    );
+  }
+  return createRequire(import.meta.url)(found) as HuskNative;
+}
+
+export const native: HuskNative = load();
+export const constants: Constants = native.constants;
