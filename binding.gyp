@@ -9,7 +9,8 @@
         "native/plan_decode.cc",
         "native/child.cc",
         "native/launch.cc",
-        "native/fdwait.cc"
+        "native/fdwait.cc",
+        "native/cgroup_devices.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE"],

@@ -2,6 +2,7 @@
 // the event-loop-friendly waiting that goes with it. Typed in src/native/.
 #include <napi.h>
 
+#include "cgroup_devices.h"
 #include "fdwait.h"
 #include "launch.h"
 #include "syscalls.h"
@@ -10,6 +11,7 @@ namespace husk {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSyscalls(env, exports);
+  InitCgroupDevices(env, exports);
   exports.Set("launch", Napi::Function::New(env, Launch, "launch"));
   exports.Set("waitReadable", Napi::Function::New(env, WaitReadable, "waitReadable"));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv, "syncRecv"));
