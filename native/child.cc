@@ -444,10 +444,11 @@ void DoStdio(const Op& op) {
 }
 
 // Marks every fd from 3 up close-on-exec, except the first `preserve` ones
-// (--preserve-fds), which are made inheritable.
+// (--preserve-fds). Those and stdio are made inheritable: Node (libuv) opens its
+// own fds 0-2 close-on-exec, and the child inherits that flag with them.
 void DoCloseFds(const Op& op) {
   int first = 3 + static_cast<int>(op.n[0]);
-  for (int fd = 3; fd < first; fd++) {
+  for (int fd = 0; fd < first; fd++) {
     if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) Fail(errno);
   }
   if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
@@ -501,42 +502,53 @@ void DoHook(const Op& op) {
   if (status != 0) FailStatus(ECHILD, status);
 }
 
-// Looks `file` up in the PATH of the container's environment, as execvp does.
-[[noreturn]] void DoExec(const Op& op) {
-  const char* file = op.s[0];
-  char* const* argv = op.v[0];
-  char* const* envp = op.v[1];
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
+// Looks `file` up in the PATH of the container's environment, as execvp does,
+// into g_exec_path. Done before the start gate (as runc does) so that `create`,
+// not a later `start`, reports a missing executable.
+char g_exec_path[PATH_MAX];
+
+void ResolveExec(const char* file, char* const* envp) {
+  size_t file_len = strlen(file);
+  if (file_len >= sizeof g_exec_path) Fail(ENAMETOOLONG);
   if (strchr(file, '/') != nullptr) {
-    execve(file, argv, envp);
-    Fail(errno);
+    if (access(file, X_OK) < 0) Fail(errno);
+    memcpy(g_exec_path, file, file_len + 1);
+    return;
   }
   const char* path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   for (char* const* e = envp; *e != nullptr; e++) {
     if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
   }
   int saved = ENOENT;
-  size_t file_len = strlen(file);
-  char candidate[PATH_MAX];
   while (*path != '\0') {
     const char* end = strchr(path, ':');
     size_t dir_len = end ? static_cast<size_t>(end - path) : strlen(path);
-    if (dir_len + 1 + file_len < sizeof candidate) {
-      memcpy(candidate, path, dir_len);
+    if (dir_len + 2 + file_len < sizeof g_exec_path) {
       size_t pos = dir_len;
-      if (pos == 0) candidate[pos++] = '.';
-      candidate[pos++] = '/';
-      memcpy(candidate + pos, file, file_len + 1);
-      execve(candidate, argv, envp);
-      if (errno == EACCES) saved = EACCES;
-      else if (errno != ENOENT && errno != ENOTDIR) Fail(errno);
+      memcpy(g_exec_path, path, dir_len);
+      if (pos == 0) g_exec_path[pos++] = '.';
+      g_exec_path[pos++] = '/';
+      memcpy(g_exec_path + pos, file, file_len + 1);
+      struct stat st;
+      if (stat(g_exec_path, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (access(g_exec_path, X_OK) == 0) return;
+        saved = EACCES;
+      }
     }
     if (end == nullptr) break;
     path = end + 1;
   }
+  g_exec_path[0] = '\0';
   Fail(saved);
+}
+
+[[noreturn]] void DoExec(const Op& op) {
+  if (g_exec_path[0] == '\0') ResolveExec(op.s[0], op.v[1]);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  execve(g_exec_path, op.v[0], op.v[1]);
+  Fail(errno);
 }
 
 void RunOp(const Op& op) {
@@ -618,6 +630,7 @@ void RunOp(const Op& op) {
     case OpKind::kHook: DoHook(op); break;
     case OpKind::kStdio: DoStdio(op); break;
     case OpKind::kCloseFds: DoCloseFds(op); break;
+    case OpKind::kResolveExec: ResolveExec(op.s[0], op.v[1]); break;
     case OpKind::kExec: DoExec(op);
   }
 }

@@ -14,7 +14,7 @@ enum class OpKind : uint32_t {
   kMask, kReadonly, kPivotRoot, kMoveChroot, kChroot, kChdir, kSethostname,
   kSetdomainname, kWriteFile, kRlimit, kSetgroups, kSetuser, kCaps, kNoNewPrivs,
   kUmask, kSetsid, kPdeathsig, kDumpable, kOpenPty, kOpenGate, kWaitGate, kHook,
-  kStdio, kCloseFds, kExec, kBounding,
+  kStdio, kCloseFds, kExec, kBounding, kResolveExec,
 };
 
 // How an op's path is resolved (n[] slot named by the op).

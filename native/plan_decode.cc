@@ -34,7 +34,7 @@ const std::unordered_map<std::string, OpKind>& KindsByName() {
       {"open_gate", OpKind::kOpenGate},      {"wait_gate", OpKind::kWaitGate},
       {"hook", OpKind::kHook},               {"stdio", OpKind::kStdio},
       {"close_fds", OpKind::kCloseFds},      {"exec", OpKind::kExec},
-      {"bounding", OpKind::kBounding},
+      {"bounding", OpKind::kBounding},     {"resolve_exec", OpKind::kResolveExec},
   };
   return kinds;
 }

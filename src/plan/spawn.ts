@@ -1,0 +1,57 @@
+import { constants } from '../native/index.js';
+import { cloneFlagOf, type IdMapping, isMapped, type NamespaceType } from './namespaces.js';
+import { type Plan, type PlanOp, SyncPoint } from './ops.js';
+
+export interface SpawnPlanInput {
+  file: string;
+  args: string[];
+  env: string[];
+  cwd?: string;
+  namespaces: NamespaceType[];
+  uidMap?: IdMapping[];
+  gidMap?: IdMapping[];
+  hostname?: string;
+  /** Mount a fresh /proc for the new pid namespace (default: when pid and mount are both new). */
+  mountProc?: boolean;
+  stdio?: [number, number, number];
+}
+
+/**
+ * The plan of `spawn`: a process in new namespaces, without a rootfs of its own.
+ * The cgroup namespace is created after the parent's sync point (so it is rooted
+ * at the cgroup the process ends up in), every other one by clone3 itself.
+ */
+export function planSpawn(input: SpawnPlanInput): Plan {
+  const wanted = new Set(input.namespaces);
+  let cloneFlags = 0;
+  for (const ns of wanted) if (ns !== 'cgroup') cloneFlags |= cloneFlagOf[ns];
+  const ops: PlanOp[] = [];
+
+  const needsParent = wanted.has('user') || wanted.has('cgroup');
+  if (needsParent) ops.push({ kind: 'sync', point: SyncPoint.AfterClone });
+  if (wanted.has('user') && isMapped(input.uidMap, 0) && isMapped(input.gidMap, 0)) {
+    ops.push({ kind: 'setuser', uid: 0, gid: 0 }); // be root of the new user namespace
+  }
+  if (wanted.has('cgroup')) ops.push({ kind: 'unshare', flags: constants.CLONE_NEWCGROUP, what: 'CLONE_NEWCGROUP' });
+  if (input.hostname !== undefined) ops.push({ kind: 'sethostname', name: input.hostname });
+  if (wanted.has('mount')) {
+    // Nothing this process mounts may propagate back to the host.
+    ops.push({ kind: 'mount', source: null, target: '/', fstype: null, flags: constants.MS_REC | constants.MS_PRIVATE, data: null, targetMode: 'as-is' });
+    if (input.mountProc ?? wanted.has('pid')) {
+      ops.push({
+        kind: 'mount',
+        source: 'proc',
+        target: '/proc',
+        fstype: 'proc',
+        flags: constants.MS_NOSUID | constants.MS_NODEV | constants.MS_NOEXEC,
+        data: null,
+        targetMode: 'as-is',
+      });
+    }
+  }
+  if (input.cwd !== undefined) ops.push({ kind: 'chdir', path: input.cwd, verifyInRoot: false });
+  if (input.stdio !== undefined) ops.push({ kind: 'stdio', fds: input.stdio });
+  ops.push({ kind: 'close_fds', preserve: 0 });
+  ops.push({ kind: 'exec', file: input.file, args: input.args, env: input.env });
+  return { cloneFlags, ops };
+}

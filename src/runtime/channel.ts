@@ -1,0 +1,62 @@
+import { native } from '../native/index.js';
+import { SyncPoint } from '../plan/ops.js';
+
+/** native/sync_proto.h */
+const enum WireType {
+  Eof = 0,
+  Error = 1,
+  Point = 2,
+  Fd = 3,
+  Continue = 4,
+}
+
+/** What the child can say (youki-style typed sync messages). */
+export type ChildMessage =
+  /** The socket closed: the child exec'd (it is close-on-exec) or died. */
+  | { type: 'eof' }
+  /** Op `op` failed with `errno`; `status` is a wait status for a failed hook. */
+  | { type: 'error'; op: number; errno: number; status: number }
+  | { type: 'point'; point: SyncPoint }
+  /** An fd passed with SCM_RIGHTS (kind 1 = the console pty master). */
+  | { type: 'fd'; kind: number; fd: number };
+
+/**
+ * The runtime's end of the SOCK_SEQPACKET pair shared with a cloned child.
+ * Receives without blocking the event loop (libuv watches the fd).
+ */
+export class SyncChannel {
+  private closed = false;
+  constructor(private readonly fd: number) {}
+
+  async recv(): Promise<ChildMessage> {
+    for (;;) {
+      const raw = native.syncRecv(this.fd);
+      if (raw !== null) {
+        switch (raw.type) {
+          case WireType.Eof:
+            return { type: 'eof' };
+          case WireType.Error:
+            return { type: 'error', op: raw.op, errno: raw.err, status: raw.value };
+          case WireType.Point:
+            return { type: 'point', point: raw.value as SyncPoint };
+          case WireType.Fd:
+            return { type: 'fd', kind: raw.value, fd: raw.fd ?? -1 };
+          default:
+            throw new Error(`sync channel: unexpected message type ${raw.type}`);
+        }
+      }
+      await native.waitReadable(this.fd);
+    }
+  }
+
+  /** Lets the child go on past a sync point; the payload reaches its hooks' stdin. */
+  continue(payload?: Buffer): void {
+    native.syncSend(this.fd, WireType.Continue, 0, payload);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    native.closeRange(this.fd, this.fd);
+  }
+}

@@ -1,0 +1,61 @@
+import { native } from '../native/index.js';
+import { encodePlan } from '../plan/encode.js';
+import { describeOp, type Plan, SyncPoint } from '../plan/ops.js';
+import { SyncChannel } from './channel.js';
+import { ChildHandle } from './child.js';
+import { SetupError } from './errors.js';
+
+export interface LaunchHandlers {
+  /**
+   * The child waits at `point` until this resolves; what it returns is handed
+   * to the child (the state JSON for its startContainer hooks).
+   */
+  onSyncPoint?(point: SyncPoint, child: ChildHandle): Promise<Buffer | void> | Buffer | void;
+  /** An fd the child passed (the console pty master). Owned by the handler. */
+  onFd?(kind: number, fd: number): void;
+  /** Stop listening after this point: the child goes on alone (to its start gate). */
+  lastPoint?: SyncPoint;
+}
+
+/**
+ * Clones a child that runs `plan` and drives the sync protocol until the child
+ * has exec'd (or reached `lastPoint`). On any failure the child is killed and
+ * reaped before the error is thrown, so nothing is left running.
+ */
+export async function launchPlan(plan: Plan, handlers: LaunchHandlers = {}, cgroupFd?: number): Promise<ChildHandle> {
+  const launched = native.launch(encodePlan(plan, cgroupFd));
+  const child = new ChildHandle(launched.pid, launched.pidfd);
+  const channel = new SyncChannel(launched.syncFd);
+  try {
+    for (;;) {
+      const msg = await channel.recv();
+      if (msg.type === 'eof') return child;
+      if (msg.type === 'error') {
+        const op = plan.ops[msg.op];
+        const step = op === undefined ? 'set up the child' : describeOp(op);
+        const detail = msg.status !== 0 ? describeWaitStatus(msg.status) : undefined;
+        await child.wait();
+        throw new SetupError(step, msg.errno, detail);
+      }
+      if (msg.type === 'fd') {
+        if (handlers.onFd) handlers.onFd(msg.kind, msg.fd);
+        else native.closeRange(msg.fd, msg.fd);
+        continue;
+      }
+      const payload = await handlers.onSyncPoint?.(msg.point, child);
+      channel.continue(payload ?? undefined);
+      if (msg.point === handlers.lastPoint) return child;
+    }
+  } catch (error) {
+    child.kill('SIGKILL');
+    await child.wait();
+    throw error;
+  } finally {
+    channel.close();
+  }
+}
+
+function describeWaitStatus(status: number): string {
+  const signal = status & 0x7f;
+  return signal === 0 ? `exited with status ${(status >> 8) & 0xff}` : `killed by signal ${signal}`;
+}

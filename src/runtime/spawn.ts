@@ -1,0 +1,92 @@
+import { writeFileSync } from 'node:fs';
+import type { IdMapping, NamespaceType } from '../plan/namespaces.js';
+import { describeCloneFlags, formatIdMap } from '../plan/namespaces.js';
+import { SyncPoint } from '../plan/ops.js';
+import { planSpawn } from '../plan/spawn.js';
+import { ChildHandle, type Exit } from './child.js';
+import { SetupError } from './errors.js';
+import { launchPlan } from './launch.js';
+
+export interface SpawnOptions {
+  file: string;
+  /** argv, including argv[0] (default [file]). */
+  args?: string[];
+  /** Environment (default: this process's). */
+  env?: Record<string, string | undefined> | string[];
+  cwd?: string;
+  namespaces?: NamespaceType[];
+  /** With a user namespace: written by the parent while the child waits. */
+  uidMap?: IdMapping[];
+  gidMap?: IdMapping[];
+  hostname?: string;
+  mountProc?: boolean;
+  /** fds for the child's 0, 1, 2 (default: inherit this process's). */
+  stdio?: [number, number, number];
+  /** Called while the child waits after clone: e.g. put it in a cgroup. */
+  beforeRelease?(pid: number): void | Promise<void>;
+}
+
+export interface SpawnedProcess {
+  readonly pid: number;
+  wait(): Promise<Exit>;
+  kill(signal?: NodeJS.Signals | number): boolean;
+}
+
+function envList(env: SpawnOptions['env']): string[] {
+  if (Array.isArray(env)) return env;
+  return Object.entries(env ?? process.env)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
+}
+
+/**
+ * Forks (clone3) a single-threaded child in new namespaces and execs `file` in it.
+ * Resolves once exec has succeeded; rejects with a SetupError naming the step
+ * and errno of any failure before that (the child is then already reaped).
+ */
+export async function spawn(options: SpawnOptions): Promise<SpawnedProcess> {
+  const namespaces = options.namespaces ?? [];
+  const plan = planSpawn({
+    file: options.file,
+    args: options.args ?? [options.file],
+    env: envList(options.env),
+    namespaces,
+    ...(options.cwd !== undefined && { cwd: options.cwd }),
+    ...(options.uidMap !== undefined && { uidMap: options.uidMap }),
+    ...(options.gidMap !== undefined && { gidMap: options.gidMap }),
+    ...(options.hostname !== undefined && { hostname: options.hostname }),
+    ...(options.mountProc !== undefined && { mountProc: options.mountProc }),
+    ...(options.stdio !== undefined && { stdio: options.stdio }),
+  });
+  let child: ChildHandle;
+  try {
+    child = await launchPlan(plan, {
+      async onSyncPoint(point, handle) {
+        if (point !== SyncPoint.AfterClone) return;
+        await options.beforeRelease?.(handle.pid);
+        if (namespaces.includes('user')) writeIdMaps(handle.pid, options.uidMap, options.gidMap);
+      },
+    });
+  } catch (error) {
+    if ((error as { syscall?: string }).syscall?.startsWith('clone')) {
+      const e = error as Error & { code: string; errno: number };
+      throw new SetupError(`clone3(${describeCloneFlags(plan.cloneFlags)})`, -e.errno);
+    }
+    throw error;
+  }
+  return child;
+}
+
+/** Writes uid_map and gid_map of a child waiting in a new user namespace. */
+export function writeIdMaps(pid: number, uidMap: IdMapping[] | undefined, gidMap: IdMapping[] | undefined): void {
+  const write = (file: string, text: string): void => {
+    try {
+      writeFileSync(`/proc/${pid}/${file}`, text);
+    } catch (error) {
+      const e = error as { code?: string; errno?: number };
+      throw new SetupError(`write /proc/${pid}/${file} "${text.trim().replace(/\n/g, ', ')}"`, Math.abs(e.errno ?? 22));
+    }
+  };
+  if (uidMap && uidMap.length > 0) write('uid_map', formatIdMap(uidMap));
+  if (gidMap && gidMap.length > 0) write('gid_map', formatIdMap(gidMap));
+}
