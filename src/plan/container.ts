@@ -1,0 +1,290 @@
+import { isAbsolute, join, posix } from 'node:path';
+import { constants as c } from '../native/index.js';
+import { capabilityMask } from '../spec/capabilities.js';
+import { SpecError } from '../spec/errors.js';
+import { rlimitNumber } from '../spec/rlimits.js';
+import type { Hook, LinuxDevice, Mount, Spec } from '../spec/types.js';
+import { cloneFlagOf, isMapped, type NamespaceType } from './namespaces.js';
+import { parseMountOptions, propagationFlags } from './mount-options.js';
+import { type Plan, type PlanOp, SyncPoint } from './ops.js';
+
+/** How /sys/fs/cgroup is given to the container, from the host's cgroup layout. */
+export type CgroupMountSource =
+  /** Pure v2: a fresh cgroup2 mount (rooted at the container's cgroup by its cgroup namespace). */
+  | { kind: 'v2' }
+  /** v1 or hybrid: a tmpfs with a bind of the container's own cgroup of each hierarchy (as runc does). */
+  | { kind: 'v1'; hierarchies: { name: string; hostPath: string }[] };
+
+export interface ContainerPlanInput {
+  spec: Spec;
+  /** Absolute path of the rootfs. */
+  rootfs: string;
+  /** Absolute path of the bundle (relative bind sources resolve against it). */
+  bundle: string;
+  /** The start gate (exec.fifo); the child waits there until `start`. Absent: exec at once. */
+  gatePath?: string;
+  /** --no-pivot: MS_MOVE + chroot instead of pivot_root. */
+  noPivot?: boolean;
+  /** --preserve-fds N: fds 3..3+N-1 stay open in the container. */
+  preserveFds?: number;
+  /** /proc/sys/kernel/cap_last_cap of the host. */
+  lastCap: number;
+  cgroupMount: CgroupMountSource;
+  /** The rootfs is an empty directory to cover with a private tmpfs (the embedded default). */
+  rootfsTmpfs?: boolean;
+  /** HOME for the process when its env has none (runc takes it from the container's /etc/passwd). */
+  home?: string;
+  /** The container's 0, 1, 2 (default: inherit the runtime's). */
+  stdio?: [number, number, number];
+}
+
+/** runc's default devices: created in /dev unless /dev is bound from the host. */
+const defaultDevices: LinuxDevice[] = [
+  { type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o666 },
+  { type: 'c', path: '/dev/zero', major: 1, minor: 5, fileMode: 0o666 },
+  { type: 'c', path: '/dev/full', major: 1, minor: 7, fileMode: 0o666 },
+  { type: 'c', path: '/dev/tty', major: 5, minor: 0, fileMode: 0o666 },
+  { type: 'c', path: '/dev/urandom', major: 1, minor: 9, fileMode: 0o666 },
+  { type: 'c', path: '/dev/random', major: 1, minor: 8, fileMode: 0o666 },
+];
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+/** makedev(3) of glibc. */
+export function makedev(major: number, minor: number): number {
+  // Arithmetic, not bitwise: the result can exceed 32 bits.
+  return (minor % 256) + (major % 4096) * 2 ** 8 + Math.floor(minor / 256) * 2 ** 20 + Math.floor(major / 4096) * 2 ** 44;
+}
+
+/**
+ * Turns an OCI spec into the ordered steps of the container's init, in the order
+ * runc's init takes them: namespaces, mounts, /dev, masked and read-only paths,
+ * the create hooks, the jail (pivot_root), then the process's own attributes,
+ * and last the start gate and exec. Pure: throws SpecError for what it cannot do.
+ */
+export function planContainer(input: ContainerPlanInput): Plan {
+  const { spec } = input;
+  const process = spec.process;
+  if (process === undefined || !process.args || process.args.length === 0) {
+    throw new SpecError('process.args', 'the container needs a process to run');
+  }
+  const linux = spec.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const newNs = new Set<NamespaceType>(namespaces.filter((n) => !n.path).map((n) => n.type));
+  if (!newNs.has('mount')) {
+    const i = namespaces.findIndex((n) => n.type === 'mount');
+    throw new SpecError(i === -1 ? 'linux.namespaces' : `linux.namespaces[${i}]`, 'a new mount namespace is required (the rootfs is set up in it)');
+  }
+  const userNs = newNs.has('user');
+  const ops: PlanOp[] = [];
+
+  let cloneFlags = 0;
+  for (const ns of newNs) if (ns !== 'cgroup') cloneFlags |= cloneFlagOf[ns];
+
+  ops.push({ kind: 'dumpable', value: 0 }); // no ptrace or /proc access by the container until exec
+  ops.push({ kind: 'pdeathsig', signal: 9 }); // a runtime killed mid-create takes its child along
+  ops.push({ kind: 'sync', point: SyncPoint.AfterClone });
+  if (userNs && isMapped(linux.uidMappings, 0) && isMapped(linux.gidMappings, 0)) {
+    ops.push({ kind: 'setuser', uid: 0, gid: 0 });
+    ops.push({ kind: 'pdeathsig', signal: 9 }); // a credential change clears it
+  }
+  namespaces.forEach((ns, i) => {
+    if (!ns.path) return;
+    if (ns.type === 'pid' || ns.type === 'user') {
+      throw new SpecError(`linux.namespaces[${i}].path`, `joining an existing ${ns.type} namespace is not supported by husk yet`);
+    }
+    if (userNs) {
+      throw new SpecError(`linux.namespaces[${i}].path`, 'joining a namespace together with a new user namespace is not supported by husk yet');
+    }
+    ops.push({ kind: 'setns', path: ns.path, nstype: cloneFlagOf[ns.type], what: ns.type });
+  });
+  if (newNs.has('cgroup')) ops.push({ kind: 'unshare', flags: c.CLONE_NEWCGROUP, what: 'CLONE_NEWCGROUP' });
+  if (spec.hostname !== undefined) ops.push({ kind: 'sethostname', name: spec.hostname });
+  if (spec.domainname !== undefined) ops.push({ kind: 'setdomainname', name: spec.domainname });
+
+  planRootfs(input, ops, userNs);
+
+  if (process.oomScoreAdj !== undefined) {
+    ops.push({ kind: 'write_file', path: '/proc/self/oom_score_adj', content: String(process.oomScoreAdj), create: false });
+  }
+  const hooks = spec.hooks ?? {};
+  if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
+    ops.push({ kind: 'sync', point: SyncPoint.CreateHooks });
+  }
+  if (input.gatePath !== undefined) ops.push({ kind: 'open_gate', path: input.gatePath });
+  ops.push(input.noPivot ? { kind: 'move_chroot' } : { kind: 'pivot_root' });
+  if (spec.root?.readonly) {
+    ops.push({ kind: 'remount', target: '/', flags: c.MS_RDONLY, clearFlags: 0, targetMode: 'as-is' });
+  }
+
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    ops.push({ kind: 'write_file', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, create: false });
+  }
+  (process.rlimits ?? []).forEach((rlimit, i) => {
+    const resource = rlimitNumber(rlimit.type);
+    if (resource === undefined) throw new SpecError(`process.rlimits[${i}].type`, `unknown rlimit "${rlimit.type}"`);
+    ops.push({ kind: 'rlimit', name: rlimit.type, resource, soft: rlimitArg(rlimit.soft), hard: rlimitArg(rlimit.hard) });
+  });
+
+  ops.push({ kind: 'setsid' });
+  if (process.terminal) ops.push({ kind: 'open_pty' });
+  else if (input.stdio !== undefined) ops.push({ kind: 'stdio', fds: input.stdio });
+  ops.push({ kind: 'chdir', path: process.cwd, verifyInRoot: true });
+
+  const caps = process.capabilities ?? {};
+  const user = process.user;
+  ops.push({ kind: 'setgroups', gids: user.additionalGids ?? [] });
+  ops.push({ kind: 'bounding', keep: capabilityMask(caps.bounding ?? []), lastCap: input.lastCap });
+  ops.push({ kind: 'setuser', uid: user.uid, gid: user.gid });
+  ops.push({
+    kind: 'caps',
+    effective: capabilityMask(caps.effective ?? []),
+    permitted: capabilityMask(caps.permitted ?? []),
+    inheritable: capabilityMask(caps.inheritable ?? []),
+    ambient: capabilityMask(caps.ambient ?? []),
+  });
+  if (process.noNewPrivileges) ops.push({ kind: 'no_new_privs' });
+  ops.push({ kind: 'umask', mask: user.umask ?? 0o022 });
+
+  const env = containerEnv(process.env ?? [], input.home);
+  const file = process.args[0]!;
+  ops.push({ kind: 'resolve_exec', file, env });
+  ops.push({ kind: 'close_fds', preserve: input.preserveFds ?? 0 });
+  if (input.gatePath !== undefined) {
+    ops.push({ kind: 'pdeathsig', signal: 0 }); // from here the container outlives `husk create`
+    ops.push({ kind: 'sync', point: SyncPoint.Ready });
+    ops.push({ kind: 'wait_gate' });
+  }
+  for (const hook of hooks.startContainer ?? []) ops.push(hookOp('startContainer', hook));
+  ops.push({ kind: 'exec', file, args: process.args, env });
+  return { cloneFlags, ops };
+}
+
+/** JSON gives 2**64 for RLIM_INFINITY; the child takes -1 for it. */
+function rlimitArg(value: number): number {
+  return value >= 2 ** 64 - 1 ? -1 : value;
+}
+
+function containerEnv(env: string[], home: string | undefined): string[] {
+  if (home === undefined || env.some((e) => e.startsWith('HOME='))) return env;
+  return [...env, `HOME=${home}`];
+}
+
+function hookOp(name: string, hook: Hook): PlanOp {
+  return { kind: 'hook', name, path: hook.path, args: hook.args ?? [hook.path], env: hook.env ?? [], timeout: hook.timeout ?? 0 };
+}
+
+function planRootfs(input: ContainerPlanInput, ops: PlanOp[], userNs: boolean): void {
+  const { spec, rootfs } = input;
+  const linux = spec.linux ?? {};
+  const rootPropagation =
+    linux.rootfsPropagation !== undefined ? propagationFlags[linux.rootfsPropagation] : c.MS_SLAVE | c.MS_REC;
+  if (rootPropagation === undefined) {
+    throw new SpecError('linux.rootfsPropagation', `unknown propagation "${linux.rootfsPropagation}"`);
+  }
+  // Nothing mounted from here on may propagate back to the host.
+  ops.push({ kind: 'mount', source: null, target: '/', fstype: null, flags: rootPropagation, data: null, targetMode: 'as-is' });
+  if (input.rootfsTmpfs) {
+    ops.push({ kind: 'mount', source: 'tmpfs', target: rootfs, fstype: 'tmpfs', flags: c.MS_NOSUID | c.MS_NODEV, data: 'mode=755', targetMode: 'as-is' });
+  } else {
+    // pivot_root needs the rootfs to be a mount point.
+    ops.push({ kind: 'mount', source: rootfs, target: rootfs, fstype: null, flags: c.MS_BIND | c.MS_REC, data: null, targetMode: 'as-is' });
+  }
+  ops.push({ kind: 'enter_rootfs', path: rootfs });
+
+  const mounts = spec.mounts ?? [];
+  mounts.forEach((mount, i) => planMount(input, mount, `mounts[${i}]`, ops));
+
+  const devBound = mounts.some((m) => posix.normalize(m.destination) === '/dev' && isBind(m));
+  if (!devBound) {
+    for (const device of [...defaultDevices, ...(linux.devices ?? [])]) planDevice(device, userNs, ops);
+    const links: [string, string][] = [
+      ['/proc/self/fd', '/dev/fd'],
+      ['/proc/self/fd/0', '/dev/stdin'],
+      ['/proc/self/fd/1', '/dev/stdout'],
+      ['/proc/self/fd/2', '/dev/stderr'],
+    ];
+    if (mounts.some((m) => posix.normalize(m.destination) === '/dev/pts')) links.push(['pts/ptmx', '/dev/ptmx']);
+    for (const [target, path] of links) ops.push({ kind: 'symlink', target, path });
+  }
+  for (const path of linux.maskedPaths ?? []) ops.push({ kind: 'mask', path });
+  for (const path of linux.readonlyPaths ?? []) ops.push({ kind: 'readonly', path });
+}
+
+function isBind(mount: Mount): boolean {
+  return mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function planMount(input: ContainerPlanInput, mount: Mount, where: string, ops: PlanOp[]): void {
+  if (mount.uidMappings !== undefined || mount.gidMappings !== undefined) {
+    throw new SpecError(`${where}.uidMappings`, 'idmapped mounts are not supported by husk');
+  }
+  const target = posix.normalize(isAbsolute(mount.destination) ? mount.destination : `/${mount.destination}`);
+  const options = parseMountOptions(mount.options, where);
+  const type = mount.type ?? (isBind(mount) ? 'bind' : undefined);
+  if (type === 'cgroup' || type === 'cgroup2') {
+    planCgroupMount(input.cgroupMount, target, options.flags, ops);
+    return;
+  }
+  if (type === 'bind' || (options.flags & c.MS_BIND) !== 0) {
+    const source = mount.source ?? '';
+    if (source === '') throw new SpecError(`${where}.source`, 'a bind mount needs a source');
+    const hostSource = isAbsolute(source) ? source : join(input.bundle, source);
+    const bindFlags = c.MS_BIND | (options.flags & c.MS_REC);
+    ops.push({ kind: 'mount', source: hostSource, target, fstype: null, flags: bindFlags, data: null, targetMode: 'in-root-mkdir' });
+    // A bind ignores other flags: they take a remount of the new mount.
+    const attributes = options.flags & ~(c.MS_BIND | c.MS_REC | c.MS_REMOUNT);
+    if (attributes !== 0 || options.clearFlags !== 0) {
+      ops.push({ kind: 'remount', target, flags: attributes, clearFlags: options.clearFlags, targetMode: 'in-root' });
+    }
+  } else {
+    if (type === undefined) throw new SpecError(`${where}.type`, 'a mount that is not a bind needs a type');
+    ops.push({
+      kind: 'mount',
+      source: mount.source ?? type,
+      target,
+      fstype: type,
+      flags: options.flags,
+      data: options.data,
+      targetMode: 'in-root-mkdir',
+    });
+  }
+  for (const flags of options.propagation) {
+    ops.push({ kind: 'mount', source: null, target, fstype: null, flags, data: null, targetMode: 'in-root' });
+  }
+}
+
+function planCgroupMount(source: CgroupMountSource, target: string, flags: number, ops: PlanOp[]): void {
+  const readonly = (flags & c.MS_RDONLY) !== 0;
+  if (source.kind === 'v2') {
+    ops.push({ kind: 'mount', source: 'cgroup2', target, fstype: 'cgroup2', flags, data: null, targetMode: 'in-root-mkdir' });
+    return;
+  }
+  const fsFlags = c.MS_NOSUID | c.MS_NODEV | c.MS_NOEXEC;
+  ops.push({ kind: 'mount', source: 'tmpfs', target, fstype: 'tmpfs', flags: fsFlags, data: 'mode=755', targetMode: 'in-root-mkdir' });
+  for (const hierarchy of source.hierarchies) {
+    const dest = posix.join(target, hierarchy.name);
+    ops.push({ kind: 'mount', source: hierarchy.hostPath, target: dest, fstype: null, flags: c.MS_BIND | c.MS_REC, data: null, targetMode: 'in-root-mkdir' });
+    ops.push({ kind: 'remount', target: dest, flags: fsFlags | (readonly ? c.MS_RDONLY : 0), clearFlags: 0, targetMode: 'in-root' });
+  }
+  if (readonly) ops.push({ kind: 'remount', target, flags: fsFlags | c.MS_RDONLY, clearFlags: 0, targetMode: 'in-root' });
+}
+
+function planDevice(device: LinuxDevice, userNs: boolean, ops: PlanOp[]): void {
+  // In a user namespace mknod is refused: bind the host's node instead (as runc does).
+  if (userNs) {
+    ops.push({ kind: 'mount', source: device.path, target: device.path, fstype: null, flags: c.MS_BIND, data: null, targetMode: 'in-root-file' });
+    return;
+  }
+  const type = device.type === 'b' ? S_IFBLK : device.type === 'p' ? S_IFIFO : S_IFCHR;
+  ops.push({
+    kind: 'mknod',
+    path: device.path,
+    mode: type | (device.fileMode ?? 0o666),
+    dev: device.type === 'p' ? 0 : makedev(device.major ?? 0, device.minor ?? 0),
+    uid: device.uid ?? 0,
+    gid: device.gid ?? 0,
+  });
+}
