@@ -1,0 +1,53 @@
+/**
+ * A container's process table the way `docker top` / `runc ps` show it, given the
+ * host pids of its processes (the runtime takes them from the container's cgroup).
+ *
+ * - top(pids, psArgs): the default columns (`ps -ef`) come from /proc (no ps needed,
+ *   faster, same fields); any other ps options run the host's ps and filter its rows.
+ * - processTree / formatTree: the tree with host and in-namespace pids.
+ */
+import { layoutPsTable, type LayoutOptions } from './format.js';
+import type { PsTable } from './parse.js';
+import { pidColumnWidth, procTable } from './proc.js';
+import { psTable } from './run.js';
+
+export { PsError, type PsErrorReason } from './errors.js';
+export { parsePsOutput, validatePsArgs, type PsTable } from './parse.js';
+export { cpuPercent, formatCpuTime, formatStartTime, formatUser, type LayoutOptions } from './format.js';
+export { procTable, readProcess, PS_EF_TITLES, type ProcessInfo } from './proc.js';
+export { psTable } from './run.js';
+export { buildTree, formatTree, processTree, type TreeEntry, type TreeNode } from './tree.js';
+
+/** Arguments that ask for exactly ps's default full listing: served from /proc. */
+const DEFAULT_LISTINGS = new Set(['', '-ef', '-fe', '-e -f', '-f -e', '-f']);
+
+/** True when psArgs select only `ps -ef`'s columns (selection is moot: we filter by pid anyway). */
+export function isDefaultListing(psArgs: readonly string[]): boolean {
+  return DEFAULT_LISTINGS.has(psArgs.join(' '));
+}
+
+/**
+ * The process table of these pids: `ps -ef`'s columns read from /proc when no other
+ * options are given (works without a ps binary), else the host's ps with psArgs.
+ */
+export async function top(pids: readonly number[], psArgs: readonly string[] = []): Promise<PsTable> {
+  return isDefaultListing(psArgs) ? procTable(pids) : psTable(pids, psArgs);
+}
+
+/** Docker Engine API's container top body. */
+export interface DockerTop {
+  Titles: string[];
+  Processes: string[][];
+}
+
+export function toDockerTop(table: PsTable): DockerTop {
+  return { Titles: [...table.titles], Processes: table.processes.map((row) => [...row]) };
+}
+
+/**
+ * The table as ps prints it: procps's column widths and alignment; a command with
+ * spaces stays in its cell. Pid columns are as wide as this pid namespace's pid_max.
+ */
+export function formatPsTable(table: PsTable, options: LayoutOptions = {}): string {
+  return layoutPsTable(table, { pidWidth: options.pidWidth ?? pidColumnWidth() });
+}
