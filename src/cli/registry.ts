@@ -6,4 +6,5 @@ import type { Command } from './command.js';
  */
 export const verbs: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   info: { summary: 'show what this host offers for containers', load: () => import('./info.js') },
+  spec: { summary: 'create a new specification file (config.json)', load: () => import('./spec.js') },
 };
