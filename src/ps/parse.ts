@@ -90,9 +90,22 @@ export function columnStarts(header: string, body: readonly string[]): number[] 
   return starts;
 }
 
-/** Cuts one line at the column starts; the last column takes the rest of the line. */
+/**
+ * Cuts one line at the column starts; the last column takes the rest of the line.
+ * Unlike moby, a cut never falls inside a word: when a cell overflows its column
+ * (procps then pushes the rest of the line right, e.g. a TIME of "12-01:02:03"),
+ * the cut moves right to the end of that word instead of splitting it in two.
+ */
 export function splitRow(line: string, starts: readonly number[]): string[] {
-  return starts.map((start, i) => line.slice(start, starts[i + 1] ?? line.length).trim());
+  const cuts: number[] = [];
+  starts.forEach((start, i) => {
+    let cut = Math.max(start, cuts[i - 1] ?? 0);
+    if (i > 0) {
+      while (cut > 0 && cut < line.length && !isAsciiSpace(line[cut - 1]) && !isAsciiSpace(line[cut])) cut++;
+    }
+    cuts.push(cut);
+  });
+  return cuts.map((cut, i) => line.slice(cut, cuts[i + 1] ?? line.length).trim());
 }
 
 /**
