@@ -111,6 +111,17 @@ export interface Constants {
   LOCK_UN: number;
 }
 
+/** A device rule for the cgroup v2 eBPF device filter (src/cgroups/convert.ts normalises OCI rules). */
+export interface DeviceFilterRule {
+  allow: boolean;
+  type: 'a' | 'c' | 'b';
+  /** -1 = any. */
+  major: number;
+  minor: number;
+  /** Some of "rwm". */
+  access: string;
+}
+
 export interface HuskNative {
   unshare(flags: number): void;
   setns(fd: number, nstype?: number): void;
@@ -136,6 +147,14 @@ export interface HuskNative {
   syncRecv(fd: number): RawSyncMessage | null;
   syncSend(fd: number, type: number, value?: number, payload?: Buffer): void;
   reap(pidfd: number): ExitStatus | null;
+
+  /** The BPF_PROG_TYPE_CGROUP_DEVICE program for these rules, as struct bpf_insn[] (no syscall). */
+  deviceFilterProgram(rules: DeviceFilterRule[]): Buffer;
+  /** Loads the program and attaches it to the cgroup2 directory (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI). */
+  attachDeviceFilter(cgroupDir: string, rules: DeviceFilterRule[]): { programId: number; instructions: number };
+  /** Ids of the device programs attached to the cgroup directory itself. */
+  queryDeviceFilters(cgroupDir: string): number[];
+  detachDeviceFilter(cgroupDir: string, programId: number): void;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

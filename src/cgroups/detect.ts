@@ -1,0 +1,152 @@
+/**
+ * Which cgroup hierarchies this host has, and where the caller sits in them.
+ * Reads /proc/self/mountinfo once (cached); pure parsers are exported for tests.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CgroupError } from './errors.js';
+
+export type CgroupMode = 'v2' | 'hybrid' | 'v1';
+
+export interface CgroupLayout {
+  mode: CgroupMode;
+  /** Mountpoint of the cgroup2 tree (pure v2: /sys/fs/cgroup; hybrid: usually /sys/fs/cgroup/unified). */
+  unifiedMount?: string;
+  /** v1 controller (or "name=systemd") -> mountpoint; co-mounted controllers share one. */
+  v1Mounts: Record<string, string>;
+  /** Controllers available in the cgroup2 tree (its root's cgroup.controllers). */
+  v2Controllers: string[];
+  /** Mountpoint -> the cgroup path its root shows ("/" except inside a cgroup namespace). */
+  mountRoots: Record<string, string>;
+}
+
+/** The v1 controllers the kernel knows (anything else in a cgroup mount's options is an option). */
+const V1_CONTROLLERS = new Set([
+  'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio', 'blkio',
+  'perf_event', 'hugetlb', 'pids', 'rdma', 'misc',
+]);
+
+export interface CgroupMount {
+  version: 1 | 2;
+  mountpoint: string;
+  root: string;
+  /** v1: controllers and "name=X"; v2: empty. */
+  controllers: string[];
+}
+
+/** mountinfo escapes spaces etc. as \040. */
+function unescapeMountinfo(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
+  const mounts: CgroupMount[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const left = line.slice(0, sep).split(' ');
+    const right = line.slice(sep + 3).split(' ');
+    const fstype = right[0];
+    const root = left[3];
+    const mountpoint = left[4];
+    if (root === undefined || mountpoint === undefined) continue;
+    if (fstype === 'cgroup2') {
+      mounts.push({ version: 2, mountpoint: unescapeMountinfo(mountpoint), root: unescapeMountinfo(root), controllers: [] });
+    } else if (fstype === 'cgroup') {
+      const superOptions = (right[2] ?? '').split(',');
+      const controllers = superOptions.filter((o) => V1_CONTROLLERS.has(o) || o.startsWith('name='));
+      mounts.push({ version: 1, mountpoint: unescapeMountinfo(mountpoint), root: unescapeMountinfo(root), controllers });
+    }
+  }
+  return mounts;
+}
+
+/** Builds the layout from the mounts; v2Controllers comes from the caller (it needs a file read). */
+export function layoutFromMounts(mounts: CgroupMount[], readV2Controllers: (mountpoint: string) => string[]): CgroupLayout {
+  const v1Mounts: Record<string, string> = {};
+  const mountRoots: Record<string, string> = {};
+  for (const m of mounts) {
+    if (m.version !== 1) continue;
+    for (const c of m.controllers) {
+      if (v1Mounts[c] === undefined) {
+        v1Mounts[c] = m.mountpoint;
+        mountRoots[m.mountpoint] = m.root;
+      }
+    }
+  }
+  const v2Mounts = mounts.filter((m) => m.version === 2);
+  const preferred = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'];
+  const unified = v2Mounts.find((m) => m.mountpoint === preferred[0]) ?? v2Mounts.find((m) => m.mountpoint === preferred[1]) ?? v2Mounts[0];
+  const hasV1 = Object.keys(v1Mounts).length > 0;
+  if (unified === undefined && !hasV1) {
+    throw new CgroupError('no cgroup filesystem is mounted (neither cgroup2 nor any cgroup v1 hierarchy in /proc/self/mountinfo)', {
+      path: '/proc/self/mountinfo',
+      step: 'detect',
+    });
+  }
+  const layout: CgroupLayout = {
+    mode: unified === undefined ? 'v1' : hasV1 ? 'hybrid' : 'v2',
+    v1Mounts,
+    v2Controllers: unified === undefined ? [] : readV2Controllers(unified.mountpoint),
+    mountRoots,
+  };
+  if (unified !== undefined) {
+    layout.unifiedMount = unified.mountpoint;
+    mountRoots[unified.mountpoint] = unified.root;
+  }
+  return layout;
+}
+
+let cached: CgroupLayout | undefined;
+
+export function detectCgroups(): CgroupLayout {
+  if (cached === undefined) {
+    const mounts = parseCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
+    cached = layoutFromMounts(mounts, (mountpoint) => {
+      try {
+        return readFileSync(join(mountpoint, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
+      } catch {
+        return [];
+      }
+    });
+  }
+  return cached;
+}
+
+/** A line of /proc/<pid>/cgroup: "4:memory:/a/b" or "0::/a/b" (v2). */
+export interface ProcCgroupEntry {
+  id: number;
+  controllers: string[];
+  path: string;
+}
+
+export function parseProcCgroup(text: string): ProcCgroupEntry[] {
+  const entries: ProcCgroupEntry[] = [];
+  for (const line of text.split('\n')) {
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    if (first < 0 || second < 0) continue;
+    entries.push({
+      id: Number(line.slice(0, first)),
+      controllers: line.slice(first + 1, second).split(',').filter(Boolean),
+      path: line.slice(second + 1),
+    });
+  }
+  return entries;
+}
+
+/**
+ * The cgroup path of a process in one hierarchy: a v1 hierarchy is named by any
+ * of its controllers; `undefined` names the v2 tree.
+ */
+export function cgroupOf(entries: ProcCgroupEntry[], controller: string | undefined): string | undefined {
+  const entry =
+    controller === undefined
+      ? entries.find((e) => e.id === 0 && e.controllers.length === 0)
+      : entries.find((e) => e.controllers.includes(controller));
+  return entry?.path;
+}
+
+export function ownCgroups(): ProcCgroupEntry[] {
+  return parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+}

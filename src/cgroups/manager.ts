@@ -1,0 +1,464 @@
+/**
+ * CgroupManager: one cgroup, at the same cgroupsPath-style path in every hierarchy
+ * of the host. Pure v2: one cgroup2 directory. v1: one directory per v1 hierarchy.
+ * Hybrid: the v1 directories drive the controllers bound to v1, and the process is also
+ * placed in the cgroup2 tree, which drives what is bound there (hugetlb on our hosts).
+ */
+import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { cgroupOf, detectCgroups, ownCgroups, type CgroupLayout, type ProcCgroupEntry } from './detect.js';
+import { CgroupError, errnoCode, type ErrnoLike } from './errors.js';
+import { hasFile, readCgroupFile, readOptional, writeCgroupFile } from './files.js';
+import { controllerOwner } from './owner.js';
+import { absoluteIn } from './path.js';
+import type { LinuxResources } from './resources-types.js';
+import type { CgroupStats } from './stats.js';
+import { validateResources } from './validate.js';
+import * as v1 from './v1.js';
+import * as v2 from './v2.js';
+
+export interface CgroupHierarchy {
+  version: 1 | 2;
+  mount: string;
+  /** v1: the controllers mounted there (and "name=X"); v2: []. */
+  controllers: string[];
+  /** The cgroup's directory in this hierarchy. */
+  dir: string;
+  /** Directories create() made (ancestors included), outermost first: destroy removes them. */
+  createdDirs: string[];
+}
+
+export interface SerializedCgroup {
+  version: 1;
+  path: string;
+  layout: CgroupLayout;
+  hierarchies: CgroupHierarchy[];
+}
+
+export interface CgroupManager {
+  readonly layout: CgroupLayout;
+  /** The cgroupsPath-style path (absolute, or relative to the caller's cgroup per hierarchy). */
+  readonly path: string;
+  create(): void;
+  apply(resources: LinuxResources | undefined): void;
+  procsFiles(): string[];
+  v2Directory(): string | undefined;
+  addProcess(pid: number): void;
+  pids(): number[];
+  stats(): CgroupStats;
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
+  isFrozen(): boolean;
+  killAll(signal?: number): Promise<void>;
+  destroy(): Promise<void>;
+  toJSON(): SerializedCgroup;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How long freeze/kill/destroy wait for the kernel (tasks exiting, freezing) before giving up. */
+const WAIT_MS = 10_000;
+
+function dirIn(mount: string, mountRoot: string | undefined, cgroupPath: string): string {
+  const root = mountRoot ?? '/';
+  let rel = cgroupPath;
+  if (root !== '/' && (cgroupPath === root || cgroupPath.startsWith(root + '/'))) rel = cgroupPath.slice(root.length);
+  return join(mount, rel);
+}
+
+function hierarchiesFor(path: string, layout: CgroupLayout, own: ProcCgroupEntry[] | undefined): CgroupHierarchy[] {
+  const byMount = new Map<string, string[]>();
+  for (const [controller, mount] of Object.entries(layout.v1Mounts)) byMount.set(mount, [...(byMount.get(mount) ?? []), controller]);
+  const out: CgroupHierarchy[] = [];
+  const resolve = (controller: string | undefined) => {
+    if (path.startsWith('/')) return path;
+    const mine = own === undefined ? undefined : cgroupOf(own, controller);
+    if (mine === undefined) {
+      throw new CgroupError(`cannot place ${JSON.stringify(path)} beneath our own cgroup: /proc/self/cgroup has no entry for ${controller ?? 'the cgroup2 tree'}`, {
+        path: '/proc/self/cgroup',
+        step: 'resolve',
+      });
+    }
+    return absoluteIn(path, mine);
+  };
+  for (const [mount, controllers] of byMount) {
+    out.push({ version: 1, mount, controllers, dir: dirIn(mount, layout.mountRoots[mount], resolve(controllers[0])), createdDirs: [] });
+  }
+  if (layout.unifiedMount !== undefined) {
+    const mount = layout.unifiedMount;
+    out.push({ version: 2, mount, controllers: [], dir: dirIn(mount, layout.mountRoots[mount], resolve(undefined)), createdDirs: [] });
+  }
+  return out;
+}
+
+/** Enables every available controller in `dir`'s cgroup.subtree_control (runc's approach). */
+function enableControllers(dir: string): void {
+  const available = (readOptional(dir, 'cgroup.controllers') ?? '').trim().split(/\s+/).filter(Boolean);
+  const enabled = new Set((readOptional(dir, 'cgroup.subtree_control') ?? '').trim().split(/\s+/).filter(Boolean));
+  const missing = available.filter((c) => !enabled.has(c));
+  if (missing.length === 0) return;
+  try {
+    writeCgroupFile(dir, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
+  } catch {
+    // One at a time, keeping what works: a controller that cannot be enabled here (EBUSY
+    // with processes in a non-root cgroup) surfaces as a missing file when it is used.
+    for (const c of missing) {
+      try {
+        writeCgroupFile(dir, 'cgroup.subtree_control', `+${c}`);
+      } catch {
+        /* reported at apply() */
+      }
+    }
+  }
+}
+
+function rmdirQuiet(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    if (!['ENOENT', 'EBUSY', 'ENOTEMPTY'].includes(errnoCode(err) ?? '')) throw err;
+  }
+}
+
+/** Removes a cgroup and any child cgroups, leaf first; EBUSY is retried while tasks exit. */
+async function removeTree(dir: string, deadline: number): Promise<void> {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw err;
+  }
+  for (const child of entries) await removeTree(join(dir, child), deadline);
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT') return;
+      if ((code !== 'EBUSY' && code !== 'ENOTEMPTY') || Date.now() > deadline) {
+        const e = err as ErrnoLike;
+        throw new CgroupError(`removing cgroup ${dir}: ${code ?? String(err)}${code === 'EBUSY' ? ' (it still has processes)' : ''}`, {
+          path: dir,
+          code: e.code,
+          errno: e.errno,
+          step: 'destroy',
+          cause: err,
+        });
+      }
+      await sleep(delay);
+    }
+  }
+}
+
+function readProcs(dir: string, into: Set<number>): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw err;
+  }
+  for (const line of (readOptional(dir, 'cgroup.procs') ?? '').split('\n')) if (line !== '') into.add(Number(line));
+  for (const e of entries) if (e.isDirectory()) readProcs(join(dir, e.name), into);
+}
+
+class FsCgroupManager implements CgroupManager {
+  constructor(
+    readonly path: string,
+    readonly layout: CgroupLayout,
+    private readonly hierarchies: CgroupHierarchy[],
+  ) {}
+
+  private v1Dir(controller: string): string | undefined {
+    return this.hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller))?.dir;
+  }
+
+  private get v2(): CgroupHierarchy | undefined {
+    return this.hierarchies.find((h) => h.version === 2);
+  }
+
+  /** The directory that drives `controller`, and in which version. */
+  private owner(controller: string): { version: 1 | 2; dir: string } | undefined {
+    const version = controllerOwner(this.layout, controller);
+    if (version === undefined) return undefined;
+    const dir = version === 'v1' ? this.v1Dir(controller) : this.v2?.dir;
+    return dir === undefined ? undefined : { version: version === 'v1' ? 1 : 2, dir };
+  }
+
+  create(): void {
+    try {
+      for (const h of this.hierarchies) {
+        const rel = h.dir.slice(h.mount.length).split('/').filter(Boolean);
+        let current = h.mount;
+        for (const part of rel) {
+          if (h.version === 2) enableControllers(current);
+          const next = join(current, part);
+          let made = false;
+          try {
+            mkdirSync(next);
+            made = true;
+          } catch (err) {
+            if (errnoCode(err) !== 'EEXIST') {
+              const e = err as ErrnoLike;
+              throw new CgroupError(`creating cgroup ${next}: ${e.code ?? String(err)}`, { path: next, code: e.code, errno: e.errno, step: 'create', cause: err });
+            }
+          }
+          if (made) {
+            h.createdDirs.push(next);
+            // A new v1 cpuset has empty cpus/mems and refuses tasks: inherit the parent's.
+            if (h.version === 1 && h.controllers.includes('cpuset')) {
+              for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+                if (readCgroupFile(next, file).trim() === '') writeCgroupFile(next, file, readCgroupFile(current, file).trim() || '\n');
+              }
+            }
+          }
+          current = next;
+        }
+      }
+    } catch (err) {
+      this.removeCreatedNow();
+      throw err;
+    }
+  }
+
+  /** Undo of a failed create(): the directories are new and empty. */
+  private removeCreatedNow(): void {
+    for (const h of this.hierarchies) {
+      for (const d of [...h.createdDirs].reverse()) rmdirQuiet(d);
+      h.createdDirs = [];
+    }
+  }
+
+  apply(resources: LinuxResources | undefined): void {
+    validateResources(resources, this.layout);
+    if (resources === undefined || resources === null) return;
+    const { memory, cpu, pids, blockIO, hugepageLimits, devices, network, unified } = resources;
+    const at = (controller: string) => this.owner(controller);
+    if (memory !== undefined) {
+      const o = at('memory');
+      if (o?.version === 1) v1.applyMemoryV1(o.dir, memory);
+      else if (o?.version === 2) v2.applyMemoryV2(o.dir, memory);
+    }
+    if (cpu !== undefined) {
+      const c = at('cpu');
+      if (c?.version === 1) v1.applyCpuV1(c.dir, cpu);
+      else if (c?.version === 2) v2.applyCpuV2(c.dir, cpu);
+      const s = at('cpuset');
+      if (s?.version === 1) v1.applyCpusetV1(s.dir, cpu);
+      else if (s?.version === 2) v2.applyCpusetV2(s.dir, cpu);
+    }
+    if (pids !== undefined) {
+      const o = at('pids');
+      if (o?.version === 1) v1.applyPidsV1(o.dir, pids.limit);
+      else if (o?.version === 2) v2.applyPidsV2(o.dir, pids.limit);
+    }
+    if (blockIO !== undefined) {
+      const b = at('blkio');
+      const io = at('io');
+      if (b?.version === 1) v1.applyBlkioV1(b.dir, blockIO);
+      else if (io?.version === 2) v2.applyIoV2(io.dir, blockIO);
+    }
+    if (hugepageLimits !== undefined && hugepageLimits.length > 0) {
+      const o = at('hugetlb');
+      if (o?.version === 1) v1.applyHugetlbV1(o.dir, hugepageLimits);
+      else if (o?.version === 2) v2.applyHugetlbV2(o.dir, hugepageLimits);
+    }
+    if (devices !== undefined) {
+      const d = this.v1Dir('devices');
+      if (d !== undefined) v1.applyDevicesV1(d, devices);
+      else if (this.v2 !== undefined) v2.applyDevicesV2(this.v2.dir, devices);
+    }
+    if (network !== undefined) {
+      // net_cls/net_prio exist only on v1; cgroup v2 has no equivalent (runc ignores them too).
+      const cls = this.v1Dir('net_cls');
+      if (cls !== undefined) v1.applyNetClsV1(cls, network);
+      const prio = this.v1Dir('net_prio');
+      if (prio !== undefined) v1.applyNetPrioV1(prio, network);
+    }
+    if (unified !== undefined && this.v2 !== undefined) v2.applyUnified(this.v2.dir, unified);
+  }
+
+  procsFiles(): string[] {
+    return this.hierarchies.map((h) => join(h.dir, 'cgroup.procs'));
+  }
+
+  v2Directory(): string | undefined {
+    return this.v2?.dir;
+  }
+
+  addProcess(pid: number): void {
+    for (const h of this.hierarchies) {
+      try {
+        writeCgroupFile(h.dir, 'cgroup.procs', String(pid));
+      } catch (err) {
+        const e = err as CgroupError;
+        throw new CgroupError(`adding pid ${pid} to ${h.dir}: ${e.code ?? e.message}`, { path: h.dir, code: e.code, errno: e.errno, step: 'add-process', cause: err });
+      }
+    }
+  }
+
+  pids(): number[] {
+    const all = new Set<number>();
+    for (const h of this.hierarchies) readProcs(h.dir, all);
+    return [...all].sort((a, b) => a - b);
+  }
+
+  stats(): CgroupStats {
+    const stats: CgroupStats = {};
+    const mem = this.owner('memory');
+    const memory = mem === undefined ? undefined : mem.version === 1 ? v1.memoryStatsV1(mem.dir) : v2.memoryStatsV2(mem.dir);
+    if (memory !== undefined) stats.memory = memory;
+    const p = this.owner('pids');
+    const pids = p === undefined ? undefined : p.version === 1 ? v1.pidsStatsV1(p.dir) : v2.pidsStatsV2(p.dir);
+    if (pids !== undefined) stats.pids = pids;
+    const cpuV1 = controllerOwner(this.layout, 'cpuacct') === 'v1' || controllerOwner(this.layout, 'cpu') === 'v1';
+    const cpu = cpuV1 ? v1.cpuStatsV1(this.v1Dir('cpuacct'), this.v1Dir('cpu')) : this.v2 === undefined ? undefined : v2.cpuStatsV2(this.v2.dir);
+    if (cpu !== undefined) stats.cpu = cpu;
+    const b = this.owner('blkio');
+    const io = b?.version === 1 ? v1.ioStatsV1(b.dir) : this.owner('io') !== undefined ? v2.ioStatsV2(this.owner('io')!.dir) : undefined;
+    if (io !== undefined) stats.io = { devices: io };
+    const h = this.owner('hugetlb');
+    if (h !== undefined) {
+      const sizes = hugepageSizes();
+      stats.hugetlb = h.version === 1 ? v1.hugetlbStatsV1(h.dir, sizes) : v2.hugetlbStatsV2(h.dir, sizes);
+    }
+    return stats;
+  }
+
+  private freezerV1(): string | undefined {
+    return this.v1Dir('freezer');
+  }
+
+  isFrozen(): boolean {
+    const f = this.freezerV1();
+    if (f !== undefined) return readCgroupFile(f, 'freezer.state').trim() === 'FROZEN';
+    if (this.v2 === undefined) return false;
+    return /^frozen 1$/m.test(readOptional(this.v2.dir, 'cgroup.events') ?? '');
+  }
+
+  async freeze(): Promise<void> {
+    const f = this.freezerV1();
+    const deadline = Date.now() + WAIT_MS;
+    if (f !== undefined) {
+      // FREEZING can stall on a task in an uninterruptible sleep: rewrite FROZEN until it sticks.
+      for (let i = 0; ; i++) {
+        writeCgroupFile(f, 'freezer.state', 'FROZEN');
+        if (readCgroupFile(f, 'freezer.state').trim() === 'FROZEN') return;
+        if (Date.now() > deadline) {
+          writeCgroupFile(f, 'freezer.state', 'THAWED');
+          throw new CgroupError(`freezing ${f}: still FREEZING after ${WAIT_MS} ms (thawed again)`, { path: f, step: 'freeze' });
+        }
+        await sleep(Math.min(10 * (i + 1), 100));
+      }
+    }
+    const d = this.requireV2('freeze');
+    writeCgroupFile(d, 'cgroup.freeze', '1');
+    for (let i = 0; !this.isFrozen(); i++) {
+      if (Date.now() > deadline) {
+        writeCgroupFile(d, 'cgroup.freeze', '0');
+        throw new CgroupError(`freezing ${d}: cgroup.events did not report "frozen 1" within ${WAIT_MS} ms (thawed again)`, { path: d, step: 'freeze' });
+      }
+      await sleep(Math.min(5 * (i + 1), 50));
+    }
+  }
+
+  async thaw(): Promise<void> {
+    const f = this.freezerV1();
+    if (f !== undefined) {
+      writeCgroupFile(f, 'freezer.state', 'THAWED');
+      return;
+    }
+    writeCgroupFile(this.requireV2('thaw'), 'cgroup.freeze', '0');
+  }
+
+  private requireV2(step: string): string {
+    if (this.v2 === undefined) throw new CgroupError(`${step}: this host has neither a v1 freezer nor a cgroup2 tree`, { step });
+    return this.v2.dir;
+  }
+
+  /**
+   * SIGKILL (the default): cgroup.kill where the kernel has it (v2, 5.14+), then SIGKILL to
+   * every listed pid until none is left (forks racing the listing are caught next round).
+   * Any other signal: sent once to every process, without waiting.
+   */
+  async killAll(signal: number = osConstants.signals.SIGKILL): Promise<void> {
+    const send = (pid: number) => {
+      try {
+        process.kill(pid, signal);
+      } catch (err) {
+        if (errnoCode(err) !== 'ESRCH') throw err;
+      }
+    };
+    if (signal !== osConstants.signals.SIGKILL) {
+      for (const pid of this.pids()) send(pid);
+      return;
+    }
+    if (this.v2 !== undefined && hasFile(this.v2.dir, 'cgroup.kill')) writeCgroupFile(this.v2.dir, 'cgroup.kill', '1');
+    const deadline = Date.now() + WAIT_MS;
+    for (let i = 0; ; i++) {
+      const pids = this.pids();
+      if (pids.length === 0) return;
+      for (const pid of pids) send(pid);
+      // A v1-frozen task dies only once thawed.
+      const f = this.freezerV1();
+      if (f !== undefined && readCgroupFile(f, 'freezer.state').trim() !== 'THAWED') writeCgroupFile(f, 'freezer.state', 'THAWED');
+      if (Date.now() > deadline) {
+        throw new CgroupError(`killing every process of ${this.path}: ${pids.length} left after ${WAIT_MS} ms (pids ${pids.join(' ')})`, { step: 'kill' });
+      }
+      await sleep(Math.min(5 * (i + 1), 50));
+    }
+  }
+
+  async destroy(): Promise<void> {
+    const deadline = Date.now() + WAIT_MS;
+    let first: unknown;
+    for (const h of this.hierarchies) {
+      try {
+        await removeTree(h.dir, deadline);
+        // Ancestors we created go too, unless something else lives there now.
+        for (const d of [...h.createdDirs].reverse()) if (d !== h.dir) rmdirQuiet(d);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+
+  toJSON(): SerializedCgroup {
+    return { version: 1, path: this.path, layout: this.layout, hierarchies: this.hierarchies.map((h) => ({ ...h, createdDirs: [...h.createdDirs] })) };
+  }
+}
+
+let pageSizesCache: string[] | undefined;
+/** "2MB", "1GB"... from /sys/kernel/mm/hugepages. */
+function hugepageSizes(): string[] {
+  if (pageSizesCache === undefined) {
+    try {
+      pageSizesCache = readdirSync('/sys/kernel/mm/hugepages')
+        .map((n) => /^hugepages-(\d+)kB$/.exec(n)?.[1])
+        .filter((k): k is string => k !== undefined)
+        .map((k) => {
+          const kib = Number(k);
+          return kib >= 1024 * 1024 ? `${kib / 1024 / 1024}GB` : kib >= 1024 ? `${kib / 1024}MB` : `${kib}KB`;
+        });
+    } catch {
+      pageSizesCache = [];
+    }
+  }
+  return pageSizesCache;
+}
+
+export function createCgroupManager(path: string, layout: CgroupLayout = detectCgroups()): CgroupManager {
+  const own = path.startsWith('/') ? undefined : ownCgroups();
+  return new FsCgroupManager(path, layout, hierarchiesFor(path, layout, own));
+}
+
+export function loadCgroupManager(saved: SerializedCgroup): CgroupManager {
+  if (saved?.version !== 1 || !Array.isArray(saved.hierarchies)) {
+    throw new CgroupError(`unrecognised saved cgroup state (version ${JSON.stringify(saved?.version)})`, { step: 'load' });
+  }
+  return new FsCgroupManager(saved.path, saved.layout, saved.hierarchies.map((h) => ({ ...h, createdDirs: [...h.createdDirs] })));
+}
