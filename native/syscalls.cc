@@ -5,6 +5,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -220,6 +222,16 @@ Napi::Value SendFdToSocket(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setWindowSize(fd, rows, columns): TIOCSWINSZ on a pty, so the container's
+// terminal follows the size of the caller's.
+Napi::Value SetWindowSize(const Napi::CallbackInfo& info) {
+  struct winsize size = {};
+  size.ws_row = static_cast<unsigned short>(IntArg(info, 1, "rows"));
+  size.ws_col = static_cast<unsigned short>(IntArg(info, 2, "columns"));
+  if (ioctl(IntArg(info, 0, "fd"), TIOCSWINSZ, &size) < 0) ThrowErrno(info.Env(), "ioctl(TIOCSWINSZ)");
+  return info.Env().Undefined();
+}
+
 void SetConstants(Napi::Env env, Napi::Object exports) {
   Napi::Object c = Napi::Object::New(env);
 #define HUSK_CONST(name) c.Set(#name, Napi::Number::New(env, static_cast<double>(name)))
@@ -256,6 +268,7 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("capSet", Napi::Function::New(env, CapSet, "capSet"));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize, "setWindowSize"));
   exports.Set("sendFdToSocket", Napi::Function::New(env, SendFdToSocket, "sendFdToSocket"));
   SetConstants(env, exports);
 }

@@ -5,6 +5,13 @@ import type { Command } from './command.js';
  * exports `command`, and list it here.
  */
 export const verbs: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  create: { summary: 'create a container from a bundle (its process waits for start)', load: () => import('./create.js') },
+  start: { summary: 'start the process of a created container', load: () => import('./start.js') },
+  run: { summary: 'create, start and wait for a container', load: () => import('./run.js') },
+  state: { summary: "print a container's state JSON", load: () => import('./state.js') },
+  kill: { summary: "signal a container's process", load: () => import('./kill.js') },
+  delete: { summary: 'remove a container', load: () => import('./delete.js') },
+  list: { summary: 'list containers', load: () => import('./list.js') },
   info: { summary: 'show what this host offers for containers', load: () => import('./info.js') },
   spec: { summary: 'create a new specification file (config.json)', load: () => import('./spec.js') },
 };

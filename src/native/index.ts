@@ -140,6 +140,7 @@ export interface HuskNative {
   mkfifo(path: string, mode: number): void;
   flock(fd: number, operation: number): boolean;
   sendFdToSocket(path: string, fd: number, name?: string): void;
+  setWindowSize(fd: number, rows: number, columns: number): void;
   constants: Constants;
 
   launch(plan: WirePlan): Launched;

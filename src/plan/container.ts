@@ -32,6 +32,8 @@ export interface ContainerPlanInput {
   cgroupMount: CgroupMountSource;
   /** The rootfs is an empty directory to cover with a private tmpfs (the embedded default). */
   rootfsTmpfs?: boolean;
+  /** [target, path] symlinks to create first in the rootfs (the embedded default's merged-/usr links). */
+  rootfsSymlinks?: [string, string][];
   /** HOME for the process when its env has none (runc takes it from the container's /etc/passwd). */
   home?: string;
   /** The container's 0, 1, 2 (default: inherit the runtime's). */
@@ -193,6 +195,7 @@ function planRootfs(input: ContainerPlanInput, ops: PlanOp[], userNs: boolean): 
     ops.push({ kind: 'mount', source: rootfs, target: rootfs, fstype: null, flags: c.MS_BIND | c.MS_REC, data: null, targetMode: 'as-is' });
   }
   ops.push({ kind: 'enter_rootfs', path: rootfs });
+  for (const [target, path] of input.rootfsSymlinks ?? []) ops.push({ kind: 'symlink', target, path });
 
   const mounts = spec.mounts ?? [];
   mounts.forEach((mount, i) => planMount(input, mount, `mounts[${i}]`, ops));

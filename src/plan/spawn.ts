@@ -1,5 +1,5 @@
 import { constants } from '../native/index.js';
-import { cloneFlagOf, type IdMapping, isMapped, type NamespaceType } from './namespaces.js';
+import { cloneFlagOf, type IdMapping, isMapped, type NamespaceType, procNsName } from './namespaces.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
 
 export interface SpawnPlanInput {
@@ -14,6 +14,8 @@ export interface SpawnPlanInput {
   /** Mount a fresh /proc for the new pid namespace (default: when pid and mount are both new). */
   mountProc?: boolean;
   stdio?: [number, number, number];
+  /** Join these namespaces of a running process first (setns into /proc/<pid>/ns/*). */
+  join?: { pid: number; namespaces: NamespaceType[] };
 }
 
 /**
@@ -31,6 +33,13 @@ export function planSpawn(input: SpawnPlanInput): Plan {
   if (needsParent) ops.push({ kind: 'sync', point: SyncPoint.AfterClone });
   if (wanted.has('user') && isMapped(input.uidMap, 0) && isMapped(input.gidMap, 0)) {
     ops.push({ kind: 'setuser', uid: 0, gid: 0 }); // be root of the new user namespace
+  }
+  for (const ns of input.join?.namespaces ?? []) {
+    // The mount namespace last: entering it changes this process's root and cwd.
+    if (ns !== 'mount') ops.push({ kind: 'setns', path: `/proc/${input.join!.pid}/ns/${procNsName[ns]}`, nstype: cloneFlagOf[ns], what: ns });
+  }
+  if (input.join?.namespaces.includes('mount')) {
+    ops.push({ kind: 'setns', path: `/proc/${input.join.pid}/ns/mnt`, nstype: cloneFlagOf.mount, what: 'mount' });
   }
   if (wanted.has('cgroup')) ops.push({ kind: 'unshare', flags: constants.CLONE_NEWCGROUP, what: 'CLONE_NEWCGROUP' });
   if (input.hostname !== undefined) ops.push({ kind: 'sethostname', name: input.hostname });

@@ -22,6 +22,8 @@ export interface SpawnOptions {
   mountProc?: boolean;
   /** fds for the child's 0, 1, 2 (default: inherit this process's). */
   stdio?: [number, number, number];
+  /** Join these namespaces of a running process before anything else. */
+  join?: { pid: number; namespaces: NamespaceType[] };
   /** Called while the child waits after clone: e.g. put it in a cgroup. */
   beforeRelease?(pid: number): void | Promise<void>;
 }
@@ -57,6 +59,7 @@ export async function spawn(options: SpawnOptions): Promise<SpawnedProcess> {
     ...(options.hostname !== undefined && { hostname: options.hostname }),
     ...(options.mountProc !== undefined && { mountProc: options.mountProc }),
     ...(options.stdio !== undefined && { stdio: options.stdio }),
+    ...(options.join !== undefined && { join: options.join }),
   });
   let child: ChildHandle;
   try {

@@ -1,0 +1,30 @@
+import { createContainer } from '../runtime/container.js';
+import type { Command } from './command.js';
+import { runtimeOptions } from './runtime-options.js';
+
+export const command: Command = {
+  name: 'create',
+  summary: 'create a container from a bundle; its process waits for `husk start`',
+  usage: '<container-id>',
+  minArgs: 1,
+  maxArgs: 1,
+  options: [
+    { name: 'bundle', short: 'b', type: 'string', value: 'DIR', summary: 'the bundle directory (default: the current directory)' },
+    { name: 'pid-file', type: 'string', value: 'FILE', summary: "write the container init's pid to FILE" },
+    { name: 'console-socket', type: 'string', value: 'PATH', summary: 'unix socket that receives the pty master (process.terminal)' },
+    { name: 'no-pivot', type: 'boolean', summary: 'MS_MOVE + chroot instead of pivot_root (weaker: see husk escape-lab)' },
+    { name: 'preserve-fds', type: 'number', value: 'N', summary: 'pass N extra fds (3, 4, ...) to the container' },
+    { name: 'no-new-keyring', type: 'boolean', summary: 'accepted for runc compatibility (husk creates no keyring)' },
+  ],
+  async run({ global, args, opts }) {
+    await createContainer(runtimeOptions(global), {
+      id: args[0]!,
+      bundle: (opts['bundle'] as string | undefined) ?? '.',
+      ...(opts['pid-file'] !== undefined && { pidFile: opts['pid-file'] as string }),
+      ...(opts['console-socket'] !== undefined && { consoleSocket: opts['console-socket'] as string }),
+      noPivot: Boolean(opts['no-pivot']),
+      preserveFds: (opts['preserve-fds'] as number | undefined) ?? 0,
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,32 @@
+import { listContainers } from '../runtime/container.js';
+import type { Command } from './command.js';
+import { formatTable, printJson, write } from './output.js';
+import { runtimeOptions } from './runtime-options.js';
+import { UsageError } from './command.js';
+
+export const command: Command = {
+  name: 'list',
+  summary: 'list containers',
+  usage: '',
+  maxArgs: 0,
+  options: [
+    { name: 'format', short: 'f', type: 'string', value: 'table|json', summary: 'output format (default table)' },
+    { name: 'quiet', short: 'q', type: 'boolean', summary: 'print only the ids' },
+  ],
+  async run({ global, opts }) {
+    const entries = listContainers(runtimeOptions(global));
+    const format = (opts['format'] as string | undefined) ?? 'table';
+    if (opts['quiet']) {
+      await write(process.stdout, entries.map((e) => e.id + '\n').join(''));
+    } else if (format === 'json') {
+      // runc's shape: id, pid, status, bundle, rootfs-less fields, created, owner
+      await printJson(entries.map((e) => ({ ociVersion: '1.2.0', id: e.id, pid: e.pid, status: e.status, bundle: e.bundle, created: e.created, owner: e.owner })));
+    } else if (format === 'table') {
+      const rows = entries.map((e) => [e.id, String(e.pid), e.status, e.bundle, e.created, e.owner]);
+      await write(process.stdout, formatTable(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], rows));
+    } else {
+      throw new UsageError(`--format must be table or json`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,44 @@
+import { attachConsole } from '../runtime/console.js';
+import { runContainer } from '../runtime/container.js';
+import { hostRootfsSpec } from '../runtime/host-rootfs.js';
+import type { Command } from './command.js';
+import { runtimeOptions } from './runtime-options.js';
+
+export const command: Command = {
+  name: 'run',
+  summary: 'create and start a container, wait for it and remove it (runc run); with a command and no bundle, on the host\'s own read-only /usr',
+  usage: '<container-id> [-- COMMAND [ARG...]]',
+  minArgs: 1,
+  options: [
+    { name: 'bundle', short: 'b', type: 'string', value: 'DIR', summary: 'the bundle directory (default: the current directory)' },
+    { name: 'detach', short: 'd', type: 'boolean', summary: 'return once the container has started' },
+    { name: 'rm', type: 'boolean', summary: 'remove the container when it exits (the default in the foreground)' },
+    { name: 'tty', short: 't', type: 'boolean', summary: 'with a COMMAND and no bundle: give it a terminal' },
+    { name: 'pid-file', type: 'string', value: 'FILE', summary: "write the container init's pid to FILE" },
+    { name: 'console-socket', type: 'string', value: 'PATH', summary: 'unix socket that receives the pty master' },
+    { name: 'no-pivot', type: 'boolean', summary: 'MS_MOVE + chroot instead of pivot_root (weaker)' },
+    { name: 'preserve-fds', type: 'number', value: 'N', summary: 'pass N extra fds (3, 4, ...) to the container' },
+    { name: 'no-new-keyring', type: 'boolean', summary: 'accepted for runc compatibility' },
+  ],
+  async run({ global, args, opts }) {
+    const [id, ...commandLine] = args as [string, ...string[]];
+    const bundle = opts['bundle'] as string | undefined;
+    const embedded = commandLine.length > 0 && bundle === undefined;
+    let detach: (() => void) | undefined;
+    const { code } = await runContainer(runtimeOptions(global), {
+      id,
+      ...(embedded
+        ? { generated: hostRootfsSpec(commandLine, id, Boolean(opts['tty'])) }
+        : { bundle: bundle ?? '.', ...(commandLine.length > 0 && { args: commandLine }) }),
+      ...(opts['pid-file'] !== undefined && { pidFile: opts['pid-file'] as string }),
+      ...(opts['console-socket'] !== undefined
+        ? { consoleSocket: opts['console-socket'] as string }
+        : { onConsole: (fd: number) => (detach = attachConsole(fd)) }),
+      noPivot: Boolean(opts['no-pivot']),
+      preserveFds: (opts['preserve-fds'] as number | undefined) ?? 0,
+      detach: Boolean(opts['detach']),
+    });
+    detach?.();
+    return code;
+  },
+};

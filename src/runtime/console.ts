@@ -1,0 +1,48 @@
+import { writeSync } from 'node:fs';
+import tty from 'node:tty';
+import { native } from '../native/index.js';
+
+/**
+ * Attaches a container's pty master to this process's terminal (husk run with
+ * process.terminal and no --console-socket): raw mode, both directions, and
+ * the window size kept in step. Returns a function that detaches.
+ */
+export function attachConsole(masterFd: number): () => void {
+  const output = new tty.ReadStream(masterFd);
+  output.on('error', () => {}); // EIO once the container's side closes: the end of output
+  output.pipe(process.stdout, { end: false });
+
+  const stdin = process.stdin;
+  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  const onInput = (chunk: Buffer): void => {
+    let offset = 0;
+    while (offset < chunk.length) {
+      try {
+        offset += writeSync(masterFd, chunk, offset);
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'EAGAIN') return;
+      }
+    }
+  };
+  stdin.on('data', onInput);
+  const resize = (): void => {
+    if (process.stdout.isTTY) {
+      try {
+        native.setWindowSize(masterFd, process.stdout.rows, process.stdout.columns);
+      } catch {
+        // the pty is gone
+      }
+    }
+  };
+  resize();
+  process.stdout.on('resize', resize);
+
+  return () => {
+    process.stdout.off('resize', resize);
+    stdin.off('data', onInput);
+    if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    stdin.pause();
+    output.destroy();
+  };
+}

@@ -1,0 +1,434 @@
+/**
+ * The container lifecycle of runtime.md, as a TypeScript API the CLI verbs are
+ * thin glue over: createContainer, startContainer, containerState,
+ * killContainer, deleteContainer, runContainer, listContainers.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, constants as fsConstants } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import {
+  type CgroupLayout,
+  type CgroupManager,
+  createCgroupManager,
+  detectCgroups,
+  loadCgroupManager,
+  resolveCgroupsPath,
+  validateResources,
+} from '../cgroups/index.js';
+import { native } from '../native/index.js';
+import type { CgroupMountSource } from '../plan/container.js';
+import { planContainer } from '../plan/container.js';
+import { SyncPoint } from '../plan/ops.js';
+import { loadBundle } from '../spec/load.js';
+import type { ContainerStatus, Spec, State } from '../spec/types.js';
+import { ChildHandle, type Exit, exitStatusCode } from './child.js';
+import { defaultAllowedDevices } from './devices.js';
+import { ContainerError } from './errors.js';
+import { runHooks, runHooksWarnOnly } from './hooks.js';
+import { launchPlan } from './launch.js';
+import { writeIdMaps } from './spawn.js';
+import { type ContainerRecord, deriveStatus, initAlive, procStat, StateStore, toOciState, validateId } from './state.js';
+
+export interface RuntimeOptions {
+  /** State directory (runc's --root). */
+  root: string;
+  /** Parent of relative cgroupsPaths ("self" = this process's own cgroup). */
+  cgroupParent?: string;
+  /** Called with each step when --debug is on. */
+  debug?: (message: string) => void;
+  /** Where warnings go (failed poststart/poststop hooks); default stderr. */
+  warn?: (message: string) => void;
+}
+
+export interface CreateOptions {
+  id: string;
+  /** A bundle directory holding config.json and the rootfs. */
+  bundle?: string;
+  /** Or an in-memory config whose rootfs is a fresh tmpfs (the embedded default). */
+  generated?: { spec: Spec; symlinks: [string, string][] };
+  /** Replace process.args of the bundle's config. */
+  args?: string[];
+  pidFile?: string;
+  /** runc's --console-socket: the pty master is sent there with SCM_RIGHTS. */
+  consoleSocket?: string;
+  /** Receives the pty master when the process has a terminal and no console socket (run attaches it). */
+  onConsole?: (masterFd: number) => void;
+  noPivot?: boolean;
+  preserveFds?: number;
+  /** The container's stdio fds (default: this process's 0, 1, 2). */
+  stdio?: [number, number, number];
+}
+
+export interface Container {
+  readonly id: string;
+  readonly pid: number;
+  /** The init, as a child of this process: wait() reaps it. Lost when this process exits. */
+  readonly init: ChildHandle;
+}
+
+const cgroupsByLayout = (layout: CgroupLayout): boolean => layout.mode === 'v2';
+
+function warnTo(rt: RuntimeOptions): (message: string) => void {
+  return rt.warn ?? ((message) => process.stderr.write(`husk: ${message}\n`));
+}
+
+/** Creates the container and leaves its init waiting at the start gate. */
+export async function createContainer(rt: RuntimeOptions, options: CreateOptions): Promise<Container> {
+  const debug = rt.debug ?? (() => {});
+  const store = new StateStore(rt.root);
+  const { id } = options;
+  validateId(id);
+  if (store.exists(id)) throw new ContainerError(`container "${id}" already exists`, 'EEXIST');
+
+  // Everything that can be refused is refused before anything exists.
+  let spec: Spec;
+  let bundleDir: string;
+  let rootfs: string;
+  if (options.generated !== undefined) {
+    spec = options.generated.spec;
+    bundleDir = store.dir(id);
+    rootfs = `${bundleDir}/rootfs`;
+  } else {
+    const bundle = await loadBundle(options.bundle ?? '.');
+    spec = bundle.spec;
+    bundleDir = bundle.dir;
+    rootfs = bundle.rootfs;
+  }
+  if (options.args !== undefined && spec.process !== undefined) spec.process.args = options.args;
+  if (spec.process?.terminal && options.consoleSocket === undefined && options.onConsole === undefined) {
+    throw new ContainerError('the process has a terminal (process.terminal): give --console-socket, or run it in the foreground with `husk run`', 'EINVAL');
+  }
+  const layout = detectCgroups();
+  const resources = { ...spec.linux?.resources, devices: [...(spec.linux?.resources?.devices ?? []), ...defaultAllowedDevices] };
+  validateResources(resources, layout);
+  const cgroup = createCgroupManager(resolveCgroupsPath(spec.linux?.cgroupsPath, id, rt.cgroupParent), layout);
+  const gatePath = store.gatePath(id);
+  const plan = planContainer({
+    spec,
+    rootfs,
+    bundle: bundleDir,
+    gatePath,
+    noPivot: options.noPivot ?? false,
+    preserveFds: options.preserveFds ?? 0,
+    lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+    cgroupMount: cgroupMountSource(cgroup, layout),
+    rootfsTmpfs: options.generated !== undefined,
+    ...(options.generated !== undefined && { rootfsSymlinks: options.generated.symlinks }),
+    ...(options.stdio !== undefined && { stdio: options.stdio }),
+  });
+  debug(`plan: ${plan.ops.length} steps, clone flags 0x${plan.cloneFlags.toString(16)}`);
+
+  store.claim(id);
+  const record: ContainerRecord = {
+    ociVersion: spec.ociVersion,
+    id,
+    phase: 'creating',
+    bundle: bundleDir,
+    rootfs,
+    ...(spec.annotations !== undefined && { annotations: spec.annotations }),
+    created: new Date().toISOString(),
+    cgroup: cgroup.toJSON(),
+    hooks: { ...(spec.hooks?.poststart && { poststart: spec.hooks.poststart }), ...(spec.hooks?.poststop && { poststop: spec.hooks.poststop }) },
+  };
+  let init: ChildHandle | undefined;
+  try {
+    store.write(record);
+    if (options.generated !== undefined) mkdirSync(rootfs, { mode: 0o755 });
+    native.mkfifo(gatePath, 0o622);
+    cgroup.create();
+    cgroup.apply(resources);
+    debug(`cgroup ${cgroup.path} created`);
+    const userNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+    init = await launchPlan(
+      plan,
+      {
+        lastPoint: SyncPoint.Ready,
+        onSyncPoint: async (point, child) => {
+          if (point === SyncPoint.AfterClone) {
+            init = child;
+            cgroup.addProcess(child.pid);
+            if (userNs) writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
+            record.pid = child.pid;
+            record.pidStartTime = procStat(child.pid)?.startTime;
+            store.write(record);
+            debug(`init ${child.pid} placed in its cgroup`);
+          } else if (point === SyncPoint.CreateHooks) {
+            const state = toOciState(record, 'creating');
+            await runHooks('prestart', spec.hooks?.prestart, state);
+            await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+            await runHooks('createContainer', spec.hooks?.createContainer, state, { pid: child.pid, scratchDir: store.dir(id) });
+          } else if (point === SyncPoint.Ready) {
+            record.phase = 'created';
+            store.write(record);
+            if (options.pidFile !== undefined) writePidFile(options.pidFile, child.pid);
+            debug(`init ${child.pid} waits at the start gate`);
+            return Buffer.from(JSON.stringify(toOciState(record, 'created')));
+          }
+        },
+        onFd: (_kind, fd) => {
+          if (options.consoleSocket !== undefined) {
+            try {
+              native.sendFdToSocket(options.consoleSocket, fd);
+            } finally {
+              native.closeRange(fd, fd);
+            }
+          } else {
+            options.onConsole?.(fd);
+          }
+        },
+      },
+    );
+  } catch (error) {
+    debug(`create failed: ${(error as Error).message}; cleaning up`);
+    init?.kill('SIGKILL');
+    await init?.wait();
+    await cgroup.killAll(9).catch(() => {});
+    await cgroup.destroy().catch((e: Error) => warnTo(rt)(`cleanup: ${e.message}`));
+    store.remove(id);
+    throw error;
+  }
+  return { id, pid: init.pid, init };
+}
+
+function writePidFile(path: string, pid: number): void {
+  const file = resolve(path);
+  const temp = `${dirname(file)}/.${basename(file)}.tmp`;
+  writeFileSync(temp, String(pid));
+  renameSync(temp, file);
+}
+
+/** Where the container's /sys/fs/cgroup comes from: its own cgroup on each hierarchy. */
+function cgroupMountSource(cgroup: CgroupManager, layout: CgroupLayout): CgroupMountSource {
+  if (cgroupsByLayout(layout)) return { kind: 'v2' };
+  const mountpoints = [...Object.values(layout.v1Mounts), ...(layout.unifiedMount ? [layout.unifiedMount] : [])];
+  const hierarchies: { name: string; hostPath: string }[] = [];
+  for (const file of cgroup.procsFiles()) {
+    const dir = dirname(file);
+    const mountpoint = mountpoints.find((m) => dir === m || dir.startsWith(`${m}/`));
+    if (mountpoint === undefined) continue;
+    const name = basename(mountpoint);
+    if (!hierarchies.some((h) => h.name === name)) hierarchies.push({ name, hostPath: dir });
+  }
+  return { kind: 'v1', hierarchies };
+}
+
+function managerOf(record: ContainerRecord): CgroupManager | undefined {
+  return record.cgroup === undefined ? undefined : loadCgroupManager(record.cgroup as Parameters<typeof loadCgroupManager>[0]);
+}
+
+function statusOf(store: StateStore, record: ContainerRecord): ContainerStatus {
+  return deriveStatus(store, record, () => {
+    try {
+      return managerOf(record)?.isFrozen() ?? false;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Releases the init from its start gate (runc start). */
+export async function startContainer(rt: RuntimeOptions, id: string): Promise<void> {
+  const store = new StateStore(rt.root);
+  const record = await store.withLock(id, async () => {
+    const current = store.read(id);
+    const status = statusOf(store, current);
+    if (status !== 'created') throw new ContainerError(`cannot start container "${id}": it is ${status}, not created`, 'ESTATE');
+    const gate = store.gatePath(id);
+    let fd: number;
+    try {
+      // Non-blocking: opening for writing fails with ENXIO when the init (the reader) is gone.
+      fd = openSync(gate, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ENXIO') throw new ContainerError(`cannot start container "${id}": its init is gone`, 'ESTATE');
+      throw error;
+    }
+    try {
+      writeSync(fd, '0');
+    } finally {
+      closeSync(fd);
+    }
+    unlinkSync(gate);
+    return current;
+  });
+  await runHooksWarnOnly('poststart', record.hooks?.poststart, toOciState(record, 'running'), warnTo(rt));
+}
+
+/** The state JSON of runtime.md. */
+export function containerState(rt: RuntimeOptions, id: string): State {
+  const store = new StateStore(rt.root);
+  const record = store.read(id);
+  return toOciState(record, statusOf(store, record));
+}
+
+/** The container's processes (host pids, from its cgroup) and its status. */
+export function containerProcesses(rt: RuntimeOptions, id: string): { status: ContainerStatus; pids: number[] } {
+  const store = new StateStore(rt.root);
+  const record = store.read(id);
+  const status = statusOf(store, record);
+  if (status === 'stopped') return { status, pids: [] };
+  const manager = managerOf(record);
+  const pids = manager?.pids() ?? (record.pid !== undefined ? [record.pid] : []);
+  return { status, pids };
+}
+
+/** The cgroup manager of a container (for pause, resume, update, events). */
+export function containerCgroup(rt: RuntimeOptions, id: string): { status: ContainerStatus; cgroup: CgroupManager } {
+  const store = new StateStore(rt.root);
+  const record = store.read(id);
+  const cgroup = managerOf(record);
+  if (cgroup === undefined) throw new ContainerError(`container "${id}" has no cgroup`, 'ESTATE');
+  return { status: statusOf(store, record), cgroup };
+}
+
+/** Signals the init, or with `all` every process of the container. */
+export async function killContainer(rt: RuntimeOptions, id: string, signal: number, all = false): Promise<void> {
+  const store = new StateStore(rt.root);
+  const record = store.read(id);
+  const status = statusOf(store, record);
+  if (status === 'stopped') throw new ContainerError(`cannot kill container "${id}": it is not running`, 'ESTATE');
+  const cgroup = managerOf(record);
+  if (all && cgroup !== undefined) {
+    for (const pid of cgroup.pids()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } else {
+    signalInit(record, signal);
+  }
+  // A frozen process only dies once thawed.
+  if (status === 'paused' && signal === osConstants.signals.SIGKILL) await cgroup?.thaw();
+}
+
+/** Signals the init through a pidfd, after checking it is still our init (not a reused pid). */
+function signalInit(record: ContainerRecord, signal: number): boolean {
+  if (record.pid === undefined) return false;
+  let pidfd: number;
+  try {
+    pidfd = native.pidfdOpen(record.pid);
+  } catch {
+    return false;
+  }
+  try {
+    if (!initAlive(record)) return false;
+    native.pidfdSendSignal(pidfd, signal);
+    return true;
+  } finally {
+    native.closeRange(pidfd, pidfd);
+  }
+}
+
+/** Waits until a process (not necessarily our child) has exited, or the timeout passes. */
+async function waitExited(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (initAlive(record)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return true;
+}
+
+/** Removes a stopped (or, with force, any) container and everything it had. */
+export async function deleteContainer(rt: RuntimeOptions, id: string, force = false): Promise<void> {
+  const store = new StateStore(rt.root);
+  validateId(id);
+  if (!store.exists(id)) {
+    if (force) return;
+    throw new ContainerError(`container "${id}" does not exist`, 'ENOTFOUND');
+  }
+  await store.withLock(id, async () => {
+    const record = store.read(id);
+    const status = statusOf(store, record);
+    if (!force && (status === 'running' || status === 'paused' || (status === 'creating' && initAlive(record)))) {
+      throw new ContainerError(`cannot delete container "${id}": it is ${status} (stop it first, or use --force)`, 'ESTATE');
+    }
+    const cgroup = managerOf(record);
+    signalInit(record, osConstants.signals.SIGKILL);
+    if (cgroup !== undefined) {
+      if (status === 'paused') await cgroup.thaw().catch(() => {});
+      await cgroup.killAll(osConstants.signals.SIGKILL);
+    }
+    if (!(await waitExited(record, 10_000))) throw new ContainerError(`container "${id}": init ${record.pid} did not die`, 'ESTATE');
+    await cgroup?.destroy();
+    if (record.phase === 'created') {
+      await runHooksWarnOnly('poststop', record.hooks?.poststop, toOciState(record, 'stopped'), warnTo(rt));
+    }
+    store.remove(id);
+  });
+}
+
+export interface ListEntry {
+  id: string;
+  pid: number;
+  status: ContainerStatus;
+  bundle: string;
+  created: string;
+  owner: string;
+}
+
+export function listContainers(rt: RuntimeOptions): ListEntry[] {
+  const store = new StateStore(rt.root);
+  const entries: ListEntry[] = [];
+  for (const id of store.ids()) {
+    let record: ContainerRecord;
+    try {
+      record = store.read(id);
+    } catch {
+      continue; // removed meanwhile
+    }
+    const status = statusOf(store, record);
+    const uid = statSync(store.dir(id)).uid;
+    entries.push({
+      id,
+      pid: status === 'stopped' ? 0 : (record.pid ?? 0),
+      status,
+      bundle: record.bundle,
+      created: record.created,
+      owner: uid === 0 ? 'root' : String(uid),
+    });
+  }
+  return entries;
+}
+
+export interface RunOptions extends CreateOptions {
+  /** Return once started (runc run -d). */
+  detach?: boolean;
+  /** Forward these signals received by this process to the container's init (default: the usual ones). */
+  forwardSignals?: NodeJS.Signals[];
+  /** Remove the container after it exits (default true for foreground runs, as runc). */
+  remove?: boolean;
+}
+
+const forwardedByDefault: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/** create + start + wait (+ delete): returns the container's exit code, or 128 + signal. */
+export async function runContainer(rt: RuntimeOptions, options: RunOptions): Promise<{ exit?: Exit; code: number; container: Container }> {
+  const container = await createContainer(rt, options);
+  try {
+    await startContainer(rt, options.id);
+  } catch (error) {
+    await deleteContainer(rt, options.id, true);
+    throw error;
+  }
+  if (options.detach) return { code: 0, container };
+  const signals = options.forwardSignals ?? forwardedByDefault;
+  const forward = (signal: NodeJS.Signals): void => {
+    container.init.kill(signal);
+  };
+  for (const signal of signals) process.on(signal, forward);
+  let exit: Exit;
+  try {
+    exit = await container.init.wait();
+  } finally {
+    for (const signal of signals) process.off(signal, forward);
+  }
+  if (options.remove ?? true) await deleteContainer(rt, options.id, true);
+  return { exit, code: exitStatusCode(exit), container };
+}
+
+/** True when a container directory exists (whatever its state). */
+export function containerExists(rt: RuntimeOptions, id: string): boolean {
+  return existsSync(new StateStore(rt.root).dir(id));
+}

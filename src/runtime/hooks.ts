@@ -1,0 +1,80 @@
+import { spawn as spawnProcess } from 'node:child_process';
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Hook, HookName, State } from '../spec/types.js';
+import { ContainerError } from './errors.js';
+import { spawn } from './spawn.js';
+
+/**
+ * Runs one hook as runtime.md says: the container's state JSON on stdin, killed
+ * after `timeout` seconds; a non-zero exit is a failure. prestart, createRuntime,
+ * poststart and poststop hooks run in the runtime's namespaces; createContainer
+ * hooks join the container's (`inside` = its init's pid, before pivot_root).
+ */
+export async function runHook(name: HookName, hook: Hook, state: State, inside?: { pid: number; scratchDir: string }): Promise<void> {
+  const input = JSON.stringify(state);
+  const describe = `${name} hook ${hook.path}`;
+  if (inside === undefined) {
+    await runOutside(describe, hook, input);
+    return;
+  }
+  // Our spawn takes fds, not pipes: the state goes through a file.
+  const stateFile = join(inside.scratchDir, `hook-stdin-${process.pid}.json`);
+  writeFileSync(stateFile, input, { mode: 0o600 });
+  const fd = openSync(stateFile, 'r');
+  try {
+    const child = await spawn({
+      file: hook.path,
+      args: hook.args ?? [hook.path],
+      env: hook.env ?? [],
+      stdio: [fd, 1, 2],
+      join: { pid: inside.pid, namespaces: ['cgroup', 'ipc', 'uts', 'network', 'mount'] },
+    });
+    const timer = hook.timeout ? setTimeout(() => child.kill('SIGKILL'), hook.timeout * 1000) : undefined;
+    const exit = await child.wait();
+    if (timer) clearTimeout(timer);
+    if (exit.exitCode !== 0) throw hookFailure(describe, exit.exitCode, exit.signal, hook.timeout);
+  } finally {
+    closeSync(fd);
+    rmSync(stateFile, { force: true });
+  }
+}
+
+function runOutside(describe: string, hook: Hook, input: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawnProcess(hook.path, (hook.args ?? [hook.path]).slice(1), {
+      argv0: hook.args?.[0] ?? hook.path,
+      env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+      stdio: ['pipe', 'inherit', 'inherit'],
+      ...(hook.timeout ? { timeout: hook.timeout * 1000, killSignal: 'SIGKILL' as const } : {}),
+    });
+    child.stdin.on('error', () => {}); // a hook that does not read its stdin is fine
+    child.stdin.end(input);
+    child.on('error', (error) => reject(new ContainerError(`${describe}: ${error.message}`, 'EHOOK')));
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(hookFailure(describe, code, signal, hook.timeout));
+    });
+  });
+}
+
+function hookFailure(describe: string, code: number | null, signal: string | null, timeout?: number): ContainerError {
+  if (signal === 'SIGKILL' && timeout) return new ContainerError(`${describe}: timed out after ${timeout}s`, 'EHOOK');
+  return new ContainerError(`${describe}: ${signal ? `killed by ${signal}` : `exited with status ${code}`}`, 'EHOOK');
+}
+
+/** Runs hooks in order; the first failure stops the rest (create-time hooks). */
+export async function runHooks(name: HookName, hooks: Hook[] | undefined, state: State, inside?: { pid: number; scratchDir: string }): Promise<void> {
+  for (const hook of hooks ?? []) await runHook(name, hook, state, inside);
+}
+
+/** poststart/poststop: a failure is a warning, and the others still run (runtime.md). */
+export async function runHooksWarnOnly(name: HookName, hooks: Hook[] | undefined, state: State, warn: (msg: string) => void): Promise<void> {
+  for (const hook of hooks ?? []) {
+    try {
+      await runHook(name, hook, state);
+    } catch (error) {
+      warn(`warning: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { constants, native } from '../native/index.js';
+import type { ContainerStatus, Hook, State } from '../spec/types.js';
+import { ContainerError } from './errors.js';
+
+/** What husk keeps about a container (state.json in its state directory). */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** How far `create` got; running/stopped/paused are read from the live system. */
+  phase: 'creating' | 'created';
+  bundle: string;
+  rootfs: string;
+  annotations?: Record<string, string>;
+  pid?: number;
+  /** Field 22 of /proc/<pid>/stat at create: tells our init from a process that reused its pid. */
+  pidStartTime?: number;
+  created: string;
+  /** The cgroup manager's own serialization (src/cgroups). */
+  cgroup?: unknown;
+  /** Hooks that run after `create` returns, by other husk invocations. */
+  hooks?: { poststart?: Hook[]; poststop?: Hook[] };
+}
+
+const idPattern = /^[\w+\-.]+$/;
+
+export function validateId(id: string): void {
+  if (!idPattern.test(id) || id === '.' || id === '..') {
+    throw new ContainerError(`invalid container id "${id}": use letters, digits, "_", "+", "-" and "."`, 'EINVAL');
+  }
+}
+
+/** The state directory (--root) and one subdirectory per container. */
+export class StateStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  gatePath(id: string): string {
+    return join(this.dir(id), 'exec.fifo');
+  }
+
+  /**
+   * Claims the id: mkdir is atomic, so of two concurrent `create`s of one id
+   * exactly one wins and the other gets a clear error.
+   */
+  claim(id: string): void {
+    validateId(id);
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    try {
+      mkdirSync(this.dir(id), { mode: 0o711 });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EEXIST') {
+        throw new ContainerError(`container "${id}" already exists`, 'EEXIST');
+      }
+      throw error;
+    }
+  }
+
+  /** Writes state.json atomically (temp file, then rename). */
+  write(record: ContainerRecord): void {
+    const file = join(this.dir(record.id), 'state.json');
+    const temp = `${file}.tmp`;
+    writeFileSync(temp, JSON.stringify(record), { mode: 0o600 });
+    renameSync(temp, file);
+  }
+
+  read(id: string): ContainerRecord {
+    validateId(id);
+    const file = join(this.dir(id), 'state.json');
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as ContainerRecord;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ENOENT' && existsSync(this.dir(id))) {
+        // Claimed but never written: a create killed at its very first step.
+        return { ociVersion: '1.2.0', id, phase: 'creating', bundle: '', rootfs: '', created: new Date(0).toISOString() };
+      }
+      if (code === 'ENOENT') throw new ContainerError(`container "${id}" does not exist`, 'ENOTFOUND');
+      throw error;
+    }
+  }
+
+  exists(id: string): boolean {
+    return existsSync(this.dir(id));
+  }
+
+  ids(): string[] {
+    try {
+      return readdirSync(this.root, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /** Runs fn holding an exclusive lock on the container's directory (start vs delete...). */
+  withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    let fd: number;
+    try {
+      fd = openSync(this.dir(id), 'r');
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ENOENT') {
+        return Promise.reject(new ContainerError(`container "${id}" does not exist`, 'ENOTFOUND'));
+      }
+      throw error;
+    }
+    native.flock(fd, constants.LOCK_EX);
+    return fn().finally(() => closeSync(fd));
+  }
+}
+
+/** Field 22 (starttime) and field 3 (state) of /proc/<pid>/stat, or undefined if gone. */
+export function procStat(pid: number): { state: string; startTime: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: the fields start after the last ")".
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0]!, startTime: Number(fields[19]) };
+}
+
+/** True while the record's init runs: same pid, same start time, not a zombie. */
+export function initAlive(record: ContainerRecord): boolean {
+  if (record.pid === undefined) return false;
+  const stat = procStat(record.pid);
+  if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return false;
+  return record.pidStartTime === undefined || stat.startTime === record.pidStartTime;
+}
+
+/** The status runtime.md defines, read from the live system. */
+export function deriveStatus(store: StateStore, record: ContainerRecord, frozen: () => boolean): ContainerStatus {
+  if (record.phase === 'creating') return record.pid !== undefined && !initAlive(record) ? 'stopped' : 'creating';
+  if (!initAlive(record)) return 'stopped';
+  if (existsSync(store.gatePath(record.id))) return 'created';
+  return frozen() ? 'paused' : 'running';
+}
+
+export function toOciState(record: ContainerRecord, status: ContainerStatus): State {
+  const state: State = { ociVersion: record.ociVersion, id: record.id, status, bundle: record.bundle };
+  if (record.pid !== undefined && status !== 'stopped') state.pid = record.pid;
+  if (record.annotations !== undefined) state.annotations = record.annotations;
+  return state;
+}
