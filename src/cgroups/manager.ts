@@ -252,8 +252,8 @@ class FsCgroupManager implements CgroupManager {
     }
     if (pids !== undefined) {
       const o = at('pids');
-      if (o?.version === 1) v1.applyPidsV1(o.dir, pids.limit);
-      else if (o?.version === 2) v2.applyPidsV2(o.dir, pids.limit);
+      if (o?.version === 1) v1.applyPidsV1(o.dir, pids.limit ?? 0);
+      else if (o?.version === 2) v2.applyPidsV2(o.dir, pids.limit ?? 0);
     }
     if (blockIO !== undefined) {
       const b = at('blkio');

@@ -110,11 +110,14 @@ export function validateResources(resources: LinuxResources | undefined, layout:
     }
     if (cpu.shares || cpu.quota || cpu.period || cpu.burst || cpu.idle) need(layout, 'cpu', p);
     if (cpu.cpus || cpu.mems) need(layout, 'cpuset', p);
+    if ((cpu.realtimeRuntime || cpu.realtimePeriod) && controllerOwner(layout, 'cpu') !== 'v1') {
+      fail(`${p}.realtimeRuntime`, 'real-time CPU limits exist only with the cgroup v1 cpu controller');
+    }
   }
 
   if (resources.pids !== undefined) {
     checkLimit(resources.pids.limit, `${R}.pids.limit`, 'processes');
-    need(layout, 'pids', `${R}.pids`);
+    if (resources.pids.limit) need(layout, 'pids', `${R}.pids`);
   }
 
   const bio = resources.blockIO;
