@@ -17,6 +17,7 @@ import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultSpec } from '../../src/spec/defaults.js';
 import type { Mount, Spec } from '../../src/spec/types.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -49,63 +50,16 @@ export interface TestBundle {
   cleanup(): Promise<void>;
 }
 
-export const defaultEnv = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'];
-
 /**
- * The config a bundle starts from: the shape `runc spec` writes (pid, net, ipc,
- * uts, mount, cgroup namespaces; proc, /dev tmpfs, devpts, shm, mqueue, sysfs,
- * cgroup mounts; masked and read-only paths), with terminal off so tests can
- * capture stdout.
+ * The config a bundle starts from: `husk spec`'s default (runc's example spec:
+ * pid, net, ipc, uts, mount namespaces; proc, /dev tmpfs, devpts, shm, mqueue,
+ * sysfs, cgroup mounts; masked and read-only paths; a read-only root), with
+ * terminal off so tests can capture stdout.
  */
-// TODO(spec): switch to defaultSpec() from src/spec once src/spec/defaults.ts lands.
-export function baseTestSpec(): Spec {
-  const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
-  return {
-    ociVersion: '1.2.0',
-    process: {
-      terminal: false,
-      user: { uid: 0, gid: 0 },
-      args: ['/bin/testinit', 'true'],
-      env: [...defaultEnv],
-      cwd: '/',
-      capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
-    },
-    root: { path: 'rootfs', readonly: true },
-    hostname: 'husk',
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      {
-        destination: '/dev/pts',
-        type: 'devpts',
-        source: 'devpts',
-        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
-      },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
-    ],
-    linux: {
-      resources: { devices: [{ allow: false, access: 'rwm' }] },
-      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
-      maskedPaths: [
-        '/proc/acpi',
-        '/proc/asound',
-        '/proc/kcore',
-        '/proc/keys',
-        '/proc/latency_stats',
-        '/proc/timer_list',
-        '/proc/timer_stats',
-        '/proc/sched_debug',
-        '/sys/firmware',
-        '/proc/scsi',
-      ],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
-    },
-  };
+export function baseTestSpec(args: string[]): Spec {
+  const spec = defaultSpec({ args, terminal: false });
+  spec.process!.terminal = false; // explicit, though false is the spec's default
+  return spec;
 }
 
 /** Mount points (from /proc/self/mountinfo) at or below `dir`. */
@@ -199,8 +153,7 @@ function requireTestinit(): void {
  */
 export async function makeTestBundle(options: TestBundleOptions = {}): Promise<TestBundle> {
   requireTestinit();
-  const spec = baseTestSpec();
-  spec.process!.args = ['/bin/testinit', ...(options.args ?? ['true'])];
+  const spec = baseTestSpec(['/bin/testinit', ...(options.args ?? ['true'])]);
   return createBundle(
     spec,
     async (rootfs) => {
@@ -246,8 +199,7 @@ export interface HostToolsBundleOptions {
  */
 export async function makeHostToolsBundle(options: HostToolsBundleOptions = {}): Promise<TestBundle> {
   requireTestinit();
-  const spec = baseTestSpec();
-  spec.process!.args = options.args ?? ['/bin/sh', '-c', 'true'];
+  const spec = baseTestSpec(options.args ?? ['/bin/sh', '-c', 'true']);
   const binds: Mount[] = [];
   return createBundle(
     spec,

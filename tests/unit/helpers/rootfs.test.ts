@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadBundle } from '../../../src/spec/index.js';
 import type { Spec } from '../../../src/spec/types.js';
 import {
   type TestBundle,
@@ -71,6 +72,9 @@ describe('makeTestBundle', () => {
     expect(config.root?.path).toBe('rootfs');
     expect(config.process?.terminal).toBe(false);
     expect(config.process?.args).toEqual(['/bin/testinit', 'echo', 'hi']);
+    // a bundle husk itself accepts
+    const loaded = await loadBundle(bundle.dir);
+    expect(loaded.spec.process?.args).toEqual(['/bin/testinit', 'echo', 'hi']);
   });
 
   it('copies a static testinit that runs in the otherwise empty rootfs', async () => {
@@ -127,6 +131,7 @@ describe('makeHostToolsBundle', () => {
     const bundle = await track(makeHostToolsBundle({ args: ['/bin/ps', '-ef'] }));
     const config = readConfig(bundle);
     expect(config.process?.args).toEqual(['/bin/ps', '-ef']);
+    expect((await loadBundle(bundle.dir)).spec.mounts).toEqual(config.mounts);
     const binds = (config.mounts ?? []).filter((m) => m.type === 'bind');
     let checked = 0;
     for (const hostPath of hostToolPaths) {
