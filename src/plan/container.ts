@@ -88,6 +88,9 @@ export function planContainer(input: ContainerPlanInput): Plan {
   ops.push({ kind: 'dumpable', value: 0 }); // no ptrace or /proc access by the container until exec
   ops.push({ kind: 'pdeathsig', signal: 9 }); // a runtime killed mid-create takes its child along
   ops.push({ kind: 'sync', point: SyncPoint.AfterClone });
+  // Opened now, while the child still has the runtime's credentials: as the
+  // mapped root of a user namespace it could not open a file of the host's root.
+  if (input.gatePath !== undefined) ops.push({ kind: 'open_gate', path: input.gatePath });
   if (userNs && isMapped(linux.uidMappings, 0) && isMapped(linux.gidMappings, 0)) {
     ops.push({ kind: 'setuser', uid: 0, gid: 0 });
     ops.push({ kind: 'pdeathsig', signal: 9 }); // a credential change clears it
@@ -115,15 +118,11 @@ export function planContainer(input: ContainerPlanInput): Plan {
   if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
     ops.push({ kind: 'sync', point: SyncPoint.CreateHooks });
   }
-  if (input.gatePath !== undefined) ops.push({ kind: 'open_gate', path: input.gatePath });
   ops.push(input.noPivot ? { kind: 'move_chroot' } : { kind: 'pivot_root' });
   if (spec.root?.readonly) {
     ops.push({ kind: 'remount', target: '/', flags: c.MS_RDONLY, clearFlags: 0, targetMode: 'as-is' });
   }
 
-  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    ops.push({ kind: 'write_file', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, create: false });
-  }
   (process.rlimits ?? []).forEach((rlimit, i) => {
     const resource = rlimitNumber(rlimit.type);
     if (resource === undefined) throw new SpecError(`process.rlimits[${i}].type`, `unknown rlimit "${rlimit.type}"`);
@@ -211,6 +210,11 @@ function planRootfs(input: ContainerPlanInput, ops: PlanOp[], userNs: boolean): 
     ];
     if (mounts.some((m) => posix.normalize(m.destination) === '/dev/pts')) links.push(['pts/ptmx', '/dev/ptmx']);
     for (const [target, path] of links) ops.push({ kind: 'symlink', target, path });
+  }
+  // Sysctls go through the container's /proc (relative to the rootfs, our cwd),
+  // before readonlyPaths makes /proc/sys read-only, as runc orders them.
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    ops.push({ kind: 'write_file', path: `proc/sys/${key.replace(/\./g, '/')}`, content: value, create: false });
   }
   for (const path of linux.maskedPaths ?? []) ops.push({ kind: 'mask', path });
   for (const path of linux.readonlyPaths ?? []) ops.push({ kind: 'readonly', path });

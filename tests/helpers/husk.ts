@@ -1,0 +1,80 @@
+/**
+ * Drives the built CLI (dist/cli.js) as users and runc-driving tools do, with a
+ * private state root and containers placed beneath this test's own cgroup.
+ */
+import { execa, type Options, type Result } from 'execa';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const cliPath = join(repoRoot, 'dist', 'cli.js');
+
+export interface Husk {
+  /** The --root state directory. */
+  root: string;
+  run(args: string[], options?: Options): Promise<Result>;
+  /** Removes every container left and the state root itself. */
+  cleanup(): Promise<void>;
+}
+
+export function makeHusk(): Husk {
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
+  const root = mkdtempSync('/run/husk-test-');
+  const run = (args: string[], options: Options = {}): Promise<Result> =>
+    execa('node', [cliPath, '--root', root, '--cgroup-parent', 'self', ...args], {
+      reject: false,
+      timeout: 60_000,
+      ...options,
+    }) as Promise<Result>;
+  return {
+    root,
+    run,
+    async cleanup() {
+      for (const id of existsSync(root) ? readdirSync(root) : []) await run(['delete', '--force', id]);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every cgroup directory named `name` on any hierarchy (a leak if the container is gone). */
+export function cgroupDirsNamed(name: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry);
+      let isDir = false;
+      try {
+        isDir = statSync(path).isDirectory();
+      } catch {
+        continue;
+      }
+      if (!isDir) continue;
+      if (entry === name) found.push(path);
+      if (depth < 6) walk(path, depth + 1);
+    }
+  };
+  walk('/sys/fs/cgroup', 0);
+  return found;
+}
+
+/** Live (non-zombie) processes whose command line contains `needle`: a leak if the container is gone. */
+export function processesMatching(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (/\) Z /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue; // a zombie only waits for its reaper
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
