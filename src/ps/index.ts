@@ -51,3 +51,12 @@ export function toDockerTop(table: PsTable): DockerTop {
 export function formatPsTable(table: PsTable, options: LayoutOptions = {}): string {
   return layoutPsTable(table, { pidWidth: options.pidWidth ?? pidColumnWidth() });
 }
+
+export {
+  containerPids,
+  containerProcessTree,
+  containerTop,
+  type ContainerProcessTree,
+  type ContainerTop,
+  type ContainerTopOptions,
+} from './container.js';
