@@ -21,6 +21,7 @@
 #include <climits>
 #include <cstring>
 
+#include "escape_probe.h"
 #include "sync_proto.h"
 
 #ifndef TIOCGPTPEER
@@ -632,6 +633,7 @@ void RunOp(const Op& op) {
     case OpKind::kCloseFds: DoCloseFds(op); break;
     case OpKind::kResolveExec: ResolveExec(op.s[0], op.v[1]); break;
     case OpKind::kExec: DoExec(op);
+    case OpKind::kEscapeProbe: Check(RunEscapeProbe(op)); break;
   }
 }
 

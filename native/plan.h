@@ -15,6 +15,7 @@ enum class OpKind : uint32_t {
   kSetdomainname, kWriteFile, kRlimit, kSetgroups, kSetuser, kCaps, kNoNewPrivs,
   kUmask, kSetsid, kPdeathsig, kDumpable, kOpenPty, kOpenGate, kWaitGate, kHook,
   kStdio, kCloseFds, kExec, kBounding, kResolveExec,
+  kEscapeProbe,  // husk escape-lab only (native/escape_probe.h)
 };
 
 // How an op's path is resolved (n[] slot named by the op).

@@ -35,6 +35,7 @@ const std::unordered_map<std::string, OpKind>& KindsByName() {
       {"hook", OpKind::kHook},               {"stdio", OpKind::kStdio},
       {"close_fds", OpKind::kCloseFds},      {"exec", OpKind::kExec},
       {"bounding", OpKind::kBounding},     {"resolve_exec", OpKind::kResolveExec},
+      {"escape_probe", OpKind::kEscapeProbe},
   };
   return kinds;
 }

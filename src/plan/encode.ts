@@ -66,6 +66,8 @@ function encodeOp(op: PlanOp): WireOp {
       return { kind: op.kind, s: [op.file], v: [[], op.env] };
     case 'exec':
       return { kind: op.kind, s: [op.file], v: [op.args, op.env] };
+    case 'escape_probe':
+      return { kind: op.kind, s: [op.path], n: [op.probe, op.hostPid, op.hostMountNsInode] };
     case 'pivot_root':
     case 'move_chroot':
     case 'no_new_privs':

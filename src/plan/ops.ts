@@ -67,7 +67,13 @@ export type PlanOp =
   | { kind: 'stdio'; fds: [number, number, number] }
   | { kind: 'close_fds'; preserve: number }
   | { kind: 'resolve_exec'; file: string; env: string[] }
-  | { kind: 'exec'; file: string; args: string[]; env: string[] };
+  | { kind: 'exec'; file: string; args: string[]; env: string[] }
+  /**
+   * husk escape-lab only (native/escape_probe.h): probe 0 plants a leaked fd to the
+   * directory `path`; probes 1-4 run an escape attempt against the marker file `path`
+   * (host path) in place of exec, write one result line to fd 1 and exit.
+   */
+  | { kind: 'escape_probe'; probe: number; path: string; hostPid: number; hostMountNsInode: number };
 
 export interface Plan {
   /** Namespaces created by clone3 itself (CLONE_NEW*). */
@@ -152,5 +158,7 @@ export function describeOp(op: PlanOp): string {
       return `find executable "${op.file}"`;
     case 'exec':
       return `exec ${op.file}`;
+    case 'escape_probe':
+      return op.probe === 0 ? `leak an fd to ${op.path}` : `escape attempt ${op.probe} against ${op.path}`;
   }
 }
