@@ -1,0 +1,543 @@
+/**
+ * husk side by side with runc and crun (issue 7): `npm run bench [-- options]`.
+ *
+ *   --runs N          measured runs of each single-command benchmark (default 15)
+ *   --rounds N        measured rounds of each 50-container benchmark (default 5)
+ *   --warmup N        unmeasured runs/rounds first (default 2 / 1)
+ *   --only LIST       sections to run, comma-separated: run,phases,batch,api,ps,rss (default all)
+ *   --json FILE       also write every sample as JSON
+ *
+ * Needs root. Installs nothing: runc and crun are used when present
+ * (apt-get install -y runc crun). The measured husk is `node dist/cli.js`
+ * (`npm run build` first); the API benchmark imports dist/runtime/container.js.
+ * Prints the markdown tables of BENCHMARKS.md.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { rotated, summarize, type Summary, timed, type Timed } from './measure.js';
+import { type Runtime, externalRuntime, huskCli, huskEnv, huskRuntime, installHint, repoRoot, verbs } from './runtimes.js';
+import {
+  type Bundles,
+  benchCgroupBase,
+  crunNamespace,
+  forceDeleteAll,
+  leftoverIds,
+  makeBundles,
+  pidsInCgroupTree,
+  removeCgroupTree,
+  removeNamespaceFile,
+} from './setup.js';
+
+interface Options {
+  runs: number;
+  rounds: number;
+  warmup: number;
+  batchWarmup: number;
+  only: Set<string>;
+  json?: string;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { runs: 15, rounds: 5, warmup: 2, batchWarmup: 1, only: new Set(['run', 'phases', 'batch', 'api', 'ps', 'rss']) };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    const number = (): number => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a whole number, not ${JSON.stringify(value)}`);
+      i++;
+      return n;
+    };
+    if (flag === '--runs') options.runs = Math.max(1, number());
+    else if (flag === '--rounds') options.rounds = Math.max(1, number());
+    else if (flag === '--warmup') options.warmup = options.batchWarmup = number();
+    else if (flag === '--only') {
+      options.only = new Set((value ?? '').split(',').filter((s) => s !== ''));
+      i++;
+    } else if (flag === '--json') {
+      options.json = value;
+      i++;
+    } else throw new Error(`unknown option ${flag} (see the header of scripts/bench/index.ts)`);
+  }
+  return options;
+}
+
+/** One line of a table: a value per column, each a summary of samples. */
+interface Row {
+  label: string;
+  unit: 'ms' | 'MB' | 'count';
+  cells: Record<string, Summary | undefined>;
+  note?: string;
+}
+
+const COUNT = 50;
+const rows: { section: string; row: Row }[] = [];
+const samples: Record<string, number[]> = {};
+const notes: string[] = [];
+
+function record(key: string, value: number): void {
+  (samples[key] ??= []).push(value);
+}
+function cell(key: string): Summary | undefined {
+  const values = samples[key];
+  return values === undefined ? undefined : summarize(values);
+}
+function addRow(section: string, label: string, unit: Row['unit'], keyOf: (column: string) => string, note?: string): void {
+  const cells: Row['cells'] = {};
+  for (const column of ['husk', 'runc', 'crun']) cells[column] = cell(keyOf(column));
+  rows.push({ section, row: { label, unit, cells, ...(note !== undefined && { note }) } });
+}
+
+const ms = (t: Timed): number => t.wallNs / 1e6;
+const cpuMs = (t: Timed): number => (t.userUs + t.sysUs) / 1e3;
+
+class Bench {
+  readonly stateBase = `/run/husk-bench-${process.pid}`;
+  readonly cgroupBase = benchCgroupBase();
+  runtimes: Runtime[] = [];
+  husk!: Runtime;
+  /** husk with NODE_EXTRA_CA_CERTS as this environment has it (when it has it). */
+  huskCa: Runtime | undefined;
+  bundles!: Bundles;
+  mntns: string | undefined;
+  worker: ChildProcessWithoutNullStreams | undefined;
+  private cleaned = false;
+
+  constructor(readonly options: Options) {}
+
+  async setUp(): Promise<void> {
+    mkdirSync(this.stateBase, { recursive: true, mode: 0o700 });
+    const caCerts = process.env['NODE_EXTRA_CA_CERTS'];
+    this.husk = huskRuntime(this.stateBase, huskEnv(undefined));
+    if (caCerts !== undefined && caCerts !== '') this.huskCa = { ...this.husk, env: huskEnv(caCerts) };
+    const runc = externalRuntime('runc', this.stateBase);
+    const crunProbe = externalRuntime('crun', this.stateBase);
+    if (crunProbe !== undefined) this.mntns = crunNamespace(this.stateBase);
+    const crun = externalRuntime('crun', this.stateBase, this.mntns);
+    if (runc === undefined || crun === undefined) {
+      notes.push(`${[runc ? '' : 'runc', crun ? '' : 'crun'].filter(Boolean).join(' and ')} not installed: their columns are empty (${installHint})`);
+      process.stderr.write(`bench: ${notes[notes.length - 1]}\n`);
+    }
+    this.runtimes = [this.husk, ...(runc ? [runc] : []), ...(crun ? [crun] : [])];
+    this.bundles = await makeBundles(COUNT, this.cgroupBase);
+  }
+
+  /** Runs argv for a runtime under exec-timed (crun inside its mount namespace). */
+  run(rt: Runtime, argv: string[], extra: { count?: number; parallel?: number } = {}): Promise<Timed> {
+    return timed(argv, { ...extra, ...(rt.mntns !== undefined && { mntns: rt.mntns }), ...(rt.env !== undefined && { env: rt.env }) });
+  }
+
+  /** Nothing of a runtime may be left between benchmarks: containers, or processes in the bench's cgroups. */
+  async assertClean(where: string): Promise<void> {
+    for (const rt of this.runtimes) {
+      const left = leftoverIds(rt);
+      if (left.length > 0) throw new Error(`${where}: ${rt.name} left containers ${left.join(', ')}`);
+    }
+    for (let i = 0; i < 200 && pidsInCgroupTree(this.cgroupBase).length > 0; i++) await sleep(10);
+    const pids = pidsInCgroupTree(this.cgroupBase);
+    if (pids.length > 0) throw new Error(`${where}: processes left in ${this.cgroupBase}: ${pids.join(', ')}`);
+  }
+
+  async cleanUp(): Promise<void> {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    const problems: string[] = [];
+    this.worker?.kill('SIGKILL');
+    for (const rt of this.runtimes) problems.push(...forceDeleteAll(rt));
+    for (let i = 0; i < 100 && pidsInCgroupTree(this.cgroupBase).length > 0; i++) await sleep(20);
+    problems.push(...removeCgroupTree(this.cgroupBase).map((d) => `cgroup left: ${d}`));
+    if (this.mntns !== undefined) removeNamespaceFile(this.mntns);
+    rmSync(this.stateBase, { recursive: true, force: true });
+    try {
+      await this.bundles?.shared.cleanup();
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(this.stateBase) || (this.bundles !== undefined && l.includes(this.bundles.shared.dir)));
+    problems.push(...mounts.map((m) => `mount left: ${m}`));
+    if (problems.length > 0) {
+      process.stderr.write(`bench: cleanup problems:\n  ${problems.join('\n  ')}\n`);
+      process.exitCode = 1;
+    }
+  }
+
+  // (1) run of /bin/true through each CLI, with the floors (7) in the same rounds so they share the noise.
+  async runSection(): Promise<void> {
+    const { runs, warmup } = this.options;
+    const unshareArgs = unshareFlags(this.bundles.spec);
+    type Item = { key: string; go: () => Promise<Timed> };
+    const items: Item[] = this.runtimes.map((rt) => ({ key: rt.name, go: () => this.run(rt, verbs.run(rt, this.bundles.configDir(0), 'hb0')) }));
+    if (this.huskCa) {
+      const ca = this.huskCa;
+      items.push({ key: 'husk+ca', go: () => this.run(ca, verbs.run(ca, this.bundles.configDir(0), 'hb0')) });
+    }
+    items.push({ key: 'node-e-0', go: () => timed([process.execPath, '-e', '0'], { env: huskEnv(undefined) }) });
+    if (this.huskCa) items.push({ key: 'node-e-0+ca', go: () => timed([process.execPath, '-e', '0'], { env: this.huskCa!.env! }) });
+    items.push({ key: 'unshare', go: () => timed(['unshare', ...unshareArgs, '/bin/true']) });
+    for (let round = 0; round < warmup + runs; round++) {
+      for (const item of rotated(items, round)) {
+        const t = await item.go();
+        if (round < warmup) continue;
+        record(`run.wall.${item.key}`, ms(t));
+        record(`run.cpu.${item.key}`, cpuMs(t));
+        record(`run.rss.${item.key}`, t.maxRssKb / 1024);
+      }
+    }
+    await this.assertClean('run');
+    addRow('run', '`run` /bin/true: wall', 'ms', (c) => `run.wall.${c}`);
+    addRow('run', '`run` /bin/true: CPU (user+sys, children included)', 'ms', (c) => `run.cpu.${c}`);
+    addRow('run', '`run` /bin/true: peak RSS (largest process)', 'MB', (c) => `run.rss.${c}`);
+    if (this.huskCa) {
+      addRow('run', '`run` wall, NODE_EXTRA_CA_CERTS set (husk only; runc/crun as above)', 'ms', (c) => (c === 'husk' ? 'run.wall.husk+ca' : `run.wall.${c}`));
+    }
+  }
+
+  // (2) create, start, delete separately.
+  async phasesSection(): Promise<void> {
+    const { runs, warmup } = this.options;
+    const pidFile = join(this.stateBase, 'phase.pid');
+    for (let round = 0; round < warmup + runs; round++) {
+      for (const rt of rotated(this.runtimes, round)) {
+        rmSync(pidFile, { force: true });
+        const create = await this.run(rt, verbs.create(rt, this.bundles.configDir(0), 'hb0', pidFile));
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        const start = await this.run(rt, verbs.start(rt, 'hb0'));
+        await waitDead(pid); // /bin/true exits at once; delete wants it stopped
+        const del = await this.run(rt, verbs.delete(rt, 'hb0'));
+        if (round < warmup) continue;
+        record(`phase.create.${rt.name}`, ms(create));
+        record(`phase.start.${rt.name}`, ms(start));
+        record(`phase.delete.${rt.name}`, ms(del));
+        record(`phase.createRss.${rt.name}`, create.maxRssKb / 1024);
+      }
+    }
+    await this.assertClean('phases');
+    addRow('phases', '`create` wall', 'ms', (c) => `phase.create.${c}`);
+    addRow('phases', '`start` wall', 'ms', (c) => `phase.start.${c}`);
+    addRow('phases', '`delete` wall (container already stopped)', 'ms', (c) => `phase.delete.${c}`);
+    addRow('phases', '`create` peak RSS', 'MB', (c) => `phase.createRss.${c}`);
+  }
+
+  // (3) 50 containers one after another, and 10 at a time.
+  async batchSection(): Promise<void> {
+    const { rounds, batchWarmup } = this.options;
+    for (let round = 0; round < batchWarmup + rounds; round++) {
+      for (const rt of rotated(this.runtimes, round)) {
+        for (const parallel of [1, 10]) {
+          const t = await this.run(rt, verbs.run(rt, this.bundles.configDir('%i'), 'hb%i'), { count: COUNT, parallel });
+          if (round < batchWarmup) continue;
+          record(`batch${parallel}.wall.${rt.name}`, ms(t));
+          record(`batch${parallel}.cpu.${rt.name}`, cpuMs(t));
+        }
+      }
+    }
+    await this.assertClean('batch');
+    addRow('batch', `${COUNT} × \`run\`, sequential: total wall`, 'ms', (c) => `batch1.wall.${c}`);
+    addRow('batch', `${COUNT} × \`run\`, sequential: total CPU`, 'ms', (c) => `batch1.cpu.${c}`);
+    addRow('batch', `${COUNT} × \`run\`, 10 at a time: total wall`, 'ms', (c) => `batch10.wall.${c}`);
+    addRow('batch', `${COUNT} × \`run\`, 10 at a time: total CPU`, 'ms', (c) => `batch10.cpu.${c}`);
+  }
+
+  // (4) the TypeScript API in one long-lived process vs crun's CLI, and the unshare floor.
+  async apiSection(): Promise<void> {
+    const { rounds, batchWarmup } = this.options;
+    const worker = spawn(process.execPath, [join(repoRoot, 'scripts', 'bench', 'api-worker.mjs')], {
+      env: huskEnv(undefined),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }) as unknown as ChildProcessWithoutNullStreams;
+    this.worker = worker;
+    const answers = createInterface({ input: worker.stdout })[Symbol.asyncIterator]();
+    const apiRoot = join(this.stateBase, 'husk-api');
+    const apiBatch = async (): Promise<{ samples: Record<string, number>[]; maxRssKb: number }> => {
+      worker.stdin.write(JSON.stringify({ root: apiRoot, bundle: this.bundles.configDir('%i'), id: 'api%i', count: COUNT }) + '\n');
+      const next = await answers.next();
+      if (next.done) throw new Error('api-worker exited');
+      const answer = JSON.parse(next.value) as { samples: Record<string, number>[]; maxRssKb: number; error?: string };
+      if (answer.error !== undefined) throw new Error(`api-worker: ${answer.error}`);
+      return answer;
+    };
+    const crun = this.runtimes.find((r) => r.name === 'crun');
+    const runc = this.runtimes.find((r) => r.name === 'runc');
+    const unshareArgs = unshareFlags(this.bundles.spec);
+    // Each item runs one batch; `keep` is false during warm-up rounds.
+    const put = (keep: boolean, key: string, value: number): void => {
+      if (keep) record(key, value);
+    };
+    const items: ((keep: boolean) => Promise<void>)[] = [
+      async (keep) => {
+        const answer = await apiBatch();
+        for (const s of answer.samples) for (const [phase, value] of Object.entries(s)) put(keep, `api.${phase}.husk`, value);
+        put(keep, 'api.rss.husk', answer.maxRssKb / 1024);
+      },
+      async (keep) => put(keep, 'api.unshare', ms(await timed(['unshare', ...unshareArgs, '/bin/true'], { count: COUNT })) / COUNT),
+    ];
+    for (const rt of [crun, runc]) {
+      if (rt === undefined) continue;
+      items.push(async (keep) =>
+        put(keep, `api.total.${rt.name}`, ms(await this.run(rt, verbs.run(rt, this.bundles.configDir('%i'), 'hb%i'), { count: COUNT })) / COUNT),
+      );
+    }
+    try {
+      for (let round = 0; round < batchWarmup + rounds; round++) {
+        for (const item of rotated(items, round)) await item(round >= batchWarmup);
+      }
+    } finally {
+      worker.stdin.end();
+      this.worker = undefined;
+    }
+    const apiLeft = existsSync(apiRoot) ? readdirSync(apiRoot) : [];
+    if (apiLeft.length > 0) throw new Error(`api: husk API left containers ${apiLeft.join(', ')}`);
+    await this.assertClean('api');
+    addRow('api', `per container, create+start+wait+delete: API (husk) vs CLI \`run\` (runc, crun)`, 'ms', (c) => `api.total.${c}`);
+    for (const phase of ['create', 'start', 'wait', 'delete']) addRow('api', `  API ${phase}`, 'ms', (c) => `api.${phase}.${c}`);
+    addRow('api', 'API process peak RSS (after all rounds)', 'MB', (c) => `api.rss.${c}`);
+  }
+
+  // (5) ps on a container with 10 processes.
+  async psSection(): Promise<void> {
+    const { runs, warmup } = this.options;
+    const huskHasPs = huskVerbExists('ps');
+    if (!huskHasPs) notes.push('`husk ps` does not exist yet (no `ps` verb in src/cli/registry.ts): its cell is empty');
+    const bundle = this.bundles.extra('ps10', ['spawn', '9', '3600']);
+    const candidates = this.runtimes.filter((rt) => rt.name !== 'husk' || huskHasPs);
+    const ok: Runtime[] = [];
+    for (const rt of candidates) {
+      await this.run(rt, verbs.runDetached(rt, bundle, 'hbps'));
+      await waitFor(() => pidsInCgroupTree(`${this.cgroupBase}/ps10`).length >= 10, `${rt.name}: 10 processes in the ps container`);
+      try {
+        await this.run(rt, verbs.ps(rt, 'hbps'));
+        ok.push(rt);
+      } catch (error) {
+        notes.push(`${rt.name} ps failed: ${(error as Error).message.split('\n')[0]}`);
+      }
+      await this.run(rt, verbs.delete(rt, 'hbps', true));
+      await this.assertClean(`ps (${rt.name})`);
+    }
+    // Each runtime's container in turn (they share the cgroup path), the runs alternating inside.
+    for (const rt of ok) {
+      await this.run(rt, verbs.runDetached(rt, bundle, 'hbps'));
+      await waitFor(() => pidsInCgroupTree(`${this.cgroupBase}/ps10`).length >= 10, `${rt.name}: 10 processes`);
+      try {
+        for (let i = 0; i < warmup + runs; i++) {
+          const t = await this.run(rt, verbs.ps(rt, 'hbps'));
+          if (i >= warmup) record(`ps.${rt.name}`, ms(t));
+        }
+      } finally {
+        await this.run(rt, verbs.delete(rt, 'hbps', true));
+      }
+      await this.assertClean(`ps (${rt.name})`);
+    }
+    addRow('ps', '`ps` of a container with 10 processes: wall', 'ms', (c) => `ps.${c}`);
+  }
+
+  // (6) what stays resident per detached container: after `create`, and after `run -d` of a sleeper.
+  async rssSection(): Promise<void> {
+    const sleeper = this.bundles.extra('sleeper', ['sleep', '3600']);
+    for (const [phase, verb] of [
+      ['created', (rt: Runtime) => verbs.create(rt, sleeper, 'hbrss')],
+      ['running', (rt: Runtime) => verbs.runDetached(rt, sleeper, 'hbrss')],
+    ] as const) {
+      for (const rt of this.runtimes) {
+        await this.run(rt, verb(rt));
+        await sleep(200); // let anything the runtime forked settle
+        const inCgroup = pidsInCgroupTree(`${this.cgroupBase}/sleeper`);
+        const runtimeProcs = processesMentioning(rt.root).filter((p) => !inCgroup.includes(p));
+        const all = [...inCgroup, ...runtimeProcs];
+        record(`rss.${phase}.procs.${rt.name}`, all.length);
+        record(`rss.${phase}.rss.${rt.name}`, all.reduce((sum, p) => sum + memoryOf(p).rssKb, 0) / 1024);
+        record(`rss.${phase}.pss.${rt.name}`, all.reduce((sum, p) => sum + memoryOf(p).pssKb, 0) / 1024);
+        if (runtimeProcs.length > 0) notes.push(`${rt.name} keeps ${runtimeProcs.length} process(es) of its own running beside a ${phase} container`);
+        await this.run(rt, verbs.delete(rt, 'hbrss', true));
+        await this.assertClean(`rss (${rt.name})`);
+      }
+    }
+    addRow('rss', 'detached container after `create` (waiting for start): processes', 'count', (c) => `rss.created.procs.${c}`);
+    addRow('rss', '  their RSS', 'MB', (c) => `rss.created.rss.${c}`);
+    addRow('rss', '  their PSS', 'MB', (c) => `rss.created.pss.${c}`);
+    addRow('rss', 'detached container after `run -d` (sleep): processes', 'count', (c) => `rss.running.procs.${c}`);
+    addRow('rss', '  their RSS', 'MB', (c) => `rss.running.rss.${c}`);
+  }
+}
+
+/** unshare(1) flags for the spec's new namespaces (runc spec: pid, network, ipc, uts, mount). */
+function unshareFlags(spec: Bundles['spec']): string[] {
+  const flag: Record<string, string> = { pid: '--pid', network: '--net', ipc: '--ipc', uts: '--uts', mount: '--mount', cgroup: '--cgroup', user: '--user' };
+  const flags = (spec.linux?.namespaces ?? []).filter((n) => n.path === undefined).map((n) => flag[n.type]!);
+  return flags.includes('--pid') ? [...flags, '--fork'] : flags;
+}
+
+function huskVerbExists(verb: string): boolean {
+  const registry = join(repoRoot, 'dist', 'cli', 'registry.js');
+  const text = existsSync(registry) ? readFileSync(registry, 'utf8') : readFileSync(huskCli, 'utf8');
+  return new RegExp(`\\b${verb}: \\{ summary`).test(text);
+}
+
+async function waitDead(pid: number): Promise<void> {
+  await waitFor(() => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+    } catch {
+      return true;
+    }
+  }, `process ${pid} to exit`);
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+/** Pids whose command line mentions `text` (a runtime's --root): its own processes left running. */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+function memoryOf(pid: number): { rssKb: number; pssKb: number } {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { rssKb: field('Rss'), pssKb: field('Pss') };
+  } catch {
+    return { rssKb: 0, pssKb: 0 };
+  }
+}
+
+function format(s: Summary | undefined, unit: Row['unit']): string {
+  if (s === undefined || s.n === 0) return '–';
+  const digits = unit === 'count' ? 0 : s.median >= 100 ? 0 : 1;
+  const f = (v: number): string => v.toFixed(digits);
+  return s.min === s.max ? f(s.median) : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+}
+
+function ratio(a: Summary | undefined, b: Summary | undefined): string {
+  if (a === undefined || b === undefined || a.n === 0 || b.n === 0 || b.median === 0) return '–';
+  return `${(a.median / b.median).toFixed(2)}×`;
+}
+
+function report(bench: Bench, options: Options, started: Date): string {
+  const lines: string[] = [];
+  const versions = bench.runtimes.map((r) => `${r.name}: ${r.version}`);
+  lines.push(`Run ${started.toISOString()} on ${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}`);
+  lines.push(`Versions: ${versions.join('; ')}`);
+  lines.push(`Runs: ${options.runs} measured after ${options.warmup} warm-up (single commands); ${options.rounds} rounds of ${COUNT} after ${options.batchWarmup} warm-up (batches); runtimes alternated run by run.`);
+  lines.push('Cells: median (min–max). Ratios: of medians.');
+  lines.push('');
+  const sectionTitles: Record<string, string> = {
+    run: '(1) `run` of /bin/true through each CLI',
+    phases: '(2) `create`, `start`, `delete` separately',
+    batch: `(3) ${COUNT} containers`,
+    api: `(4) husk's TypeScript API in one long-lived Node process vs the CLIs' \`run\` (per container)`,
+    ps: '(5) `ps`',
+    rss: '(6) What stays resident per detached container',
+  };
+  for (const section of Object.keys(sectionTitles)) {
+    const sectionRows = rows.filter((r) => r.section === section).map((r) => r.row);
+    if (sectionRows.length === 0) continue;
+    lines.push(`### ${sectionTitles[section]}`, '');
+    lines.push('| measure | unit | husk | runc | crun | husk/runc | husk/crun |', '|---|---|---|---|---|---|---|');
+    for (const row of sectionRows) {
+      const { husk, runc, crun } = row.cells;
+      lines.push(`| ${row.label} | ${row.unit} | ${format(husk, row.unit)} | ${format(runc, row.unit)} | ${format(crun, row.unit)} | ${ratio(husk, runc)} | ${ratio(husk, crun)} |`);
+    }
+    lines.push('');
+  }
+  // (7) floors and the issue's targets.
+  const floorRows: [string, string, Row['unit']][] = [
+    ['`node -e 0` wall (NODE_EXTRA_CA_CERTS unset)', 'run.wall.node-e-0', 'ms'],
+    ['`node -e 0` wall (NODE_EXTRA_CA_CERTS set)', 'run.wall.node-e-0+ca', 'ms'],
+    ['`node -e 0` peak RSS', 'run.rss.node-e-0', 'MB'],
+    [`\`unshare ${unshareFlags(bench.bundles.spec).join(' ')} /bin/true\` wall`, 'run.wall.unshare', 'ms'],
+    [`same unshare, per container in a batch of ${COUNT} (API section)`, 'api.unshare', 'ms'],
+  ];
+  lines.push('### (7) Floors', '', '| floor | unit | median (min–max) |', '|---|---|---|');
+  for (const [label, key, unit] of floorRows) if (cell(key) !== undefined) lines.push(`| ${label} | ${unit} | ${format(cell(key), unit)} |`);
+  lines.push('');
+  const m = (key: string): number => cell(key)?.median ?? NaN;
+  const t = (v: number, digits = 2): string => (Number.isNaN(v) ? '–' : v.toFixed(digits));
+  const targetRows: [string, string, string, boolean | undefined][] = [];
+  const check = (v: number, limit: number): boolean | undefined => (Number.isNaN(v) ? undefined : v <= limit);
+  const runRatio = m('run.wall.husk') / m('run.wall.runc');
+  targetRows.push(['CLI `run` wall ≤ 1.3× runc', `${t(runRatio)}×`, '1.3×', check(runRatio, 1.3)]);
+  const own = m('run.wall.husk') - m('run.wall.node-e-0');
+  targetRows.push(['husk\'s own work above `node -e 0` < 10 ms', `${t(own, 1)} ms`, '10 ms', check(own, 10)]);
+  const ownBeyondUnshare = own - m('run.wall.unshare');
+  targetRows.push(['  (of which beyond the unshare floor)', `${t(ownBeyondUnshare, 1)} ms`, '', undefined]);
+  const apiVsCrun = m('api.total.husk') / m('api.total.crun');
+  targetRows.push(['API per container ≤ 0.5× `crun run`', `${t(apiVsCrun)}×`, '0.5×', check(apiVsCrun, 0.5)]);
+  const apiVsUnshare = m('api.total.husk') / m('api.unshare');
+  targetRows.push(['API per container ≤ 2× the unshare floor', `${t(apiVsUnshare)}×`, '2×', check(apiVsUnshare, 2)]);
+  const psRatio = m('ps.husk') / m('ps.runc');
+  targetRows.push(['`husk ps` ≤ `runc ps`', `${t(psRatio)}×`, '1×', check(psRatio, 1)]);
+  const rssRatio = m('run.rss.husk') / m('run.rss.node-e-0');
+  targetRows.push(['CLI peak RSS ≤ 1.2× `node -e 0`', `${t(rssRatio)}×`, '1.2×', check(rssRatio, 1.2)]);
+  lines.push('### Targets (issue 7)', '', '| target | measured | limit | met |', '|---|---|---|---|');
+  for (const [label, value, limit, met] of targetRows) lines.push(`| ${label} | ${value} | ${limit} | ${met === undefined ? (limit === '' ? '' : 'not measured') : met ? 'yes' : '**no**'} |`);
+  lines.push('');
+  lines.push('Notes:');
+  lines.push(`- every container's cgroup is beneath the bench's own: linux.cgroupsPath = ${bench.cgroupBase}/c<i> (one absolute path, identical for all three runtimes).`);
+  if (bench.mntns !== undefined) {
+    lines.push('- crun 1.8.1 refuses this hybrid host (its cgroup2 tree holds hugetlb): crun runs in a private mount namespace whose /sys/fs/cgroup/unified is an empty tmpfs; the timer joins it with setns before timing, so crun pays nothing for it.');
+  }
+  for (const note of notes) lines.push(`- ${note}`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (process.getuid?.() !== 0) throw new Error('the bench creates containers: run it as root');
+  const started = new Date();
+  const bench = new Bench(options);
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`bench: ${signal}: cleaning up\n`);
+    void bench.cleanUp().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15)));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  try {
+    await bench.setUp();
+    const sections: [string, () => Promise<void>][] = [
+      ['run', () => bench.runSection()],
+      ['phases', () => bench.phasesSection()],
+      ['batch', () => bench.batchSection()],
+      ['api', () => bench.apiSection()],
+      ['ps', () => bench.psSection()],
+      ['rss', () => bench.rssSection()],
+    ];
+    for (const [name, section] of sections) {
+      if (!options.only.has(name)) continue;
+      process.stderr.write(`bench: ${name}...\n`);
+      await section();
+    }
+    const text = report(bench, options, started);
+    process.stdout.write(text + '\n');
+    if (options.json !== undefined) writeFileSync(options.json, JSON.stringify({ started, samples, notes }, null, 1) + '\n');
+  } finally {
+    if (!interrupted) await bench.cleanUp();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
