@@ -14,6 +14,7 @@ export const verbs: Record<string, { summary: string; load: () => Promise<{ comm
   list: { summary: 'list containers', load: () => import('./list.js') },
   info: { summary: 'show what this host offers for containers', load: () => import('./info.js') },
   spec: { summary: 'create a new specification file (config.json)', load: () => import('./spec.js') },
+  'escape-lab': { summary: 'try jail escapes against chroot and pivot_root, for real', load: () => import('./escape-lab.js') },
   ps: { summary: 'show the processes of a container (runc ps)', load: () => import('./ps.js') },
   top: { summary: "show a container's processes as docker top does", load: () => import('./top.js') },
 };
