@@ -177,7 +177,8 @@ export function planRow(setup: LabSetup, configuration: ConfigurationId, attempt
     case 'chroot':
       return { cloneFlags: 0, ops: [...start, { kind: 'chroot', path: setup.rootfs, chdir: true }, stdio, probe] };
     case 'chroot-no-cap': {
-      const keep = setup.permittedCaps & ~(2 ** CAP_SYS_CHROOT);
+      // BigInt: capability masks pass 32 bits, where JS's bitwise operators stop.
+      const keep = Number(BigInt(setup.permittedCaps) & ~(1n << BigInt(CAP_SYS_CHROOT)));
       return {
         cloneFlags: 0,
         ops: [
