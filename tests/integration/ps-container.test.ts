@@ -21,7 +21,6 @@ import {
   type PsTable,
   type TreeNode,
 } from '../../src/ps/index.js';
-import { formatDockerTop } from '../../src/cli/top.js';
 import { containerCgroup, containerProcesses, containerState, deleteContainer, type RuntimeOptions } from '../../src/runtime/container.js';
 import { ContainerError } from '../../src/runtime/errors.js';
 import { cgroupDirsNamed, cliPath, makeHusk, type Husk } from '../helpers/husk.js';
@@ -393,11 +392,6 @@ describe('containerTop / containerProcessTree (API)', () => {
         expect(child.children).toEqual([]);
       }
     }
-  });
-
-  it('formatDockerTop widens a column to its widest cell plus 3', () => {
-    const text = formatDockerTop({ Titles: ['A', 'B'], Processes: [['x'.repeat(25), 'cmd with spaces'], ['y', '']] });
-    expect(text).toBe(`A${' '.repeat(27)}B\n${'x'.repeat(25)}   cmd with spaces\ny${' '.repeat(27)}\n`);
   });
 });
 
