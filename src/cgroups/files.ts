@@ -45,7 +45,9 @@ export function writeCgroupFile(dir: string, file: string, value: string, jsonPa
   } catch (err) {
     const e = err as ErrnoLike;
     let hint = '';
-    if (e.code === 'ENOENT') hint = ' (no such interface file: is the controller enabled for this cgroup and supported by the kernel?)';
+    // cgroupfs answers EACCES, not ENOENT, to a write that would create a missing file.
+    const missing = e.code === 'ENOENT' || ((e.code === 'EACCES' || e.code === 'EPERM') && !existsSync(path));
+    if (missing) hint = ' (no such interface file: is the controller enabled for this cgroup and supported by the kernel?)';
     else if (e.code === 'EINVAL' || e.code === 'ERANGE') hint = ' (the kernel rejected the value)';
     else if (e.code === 'EBUSY') hint = ' (busy: the cgroup has tasks or children that prevent the change)';
     else if (e.code === 'EPERM' || e.code === 'EACCES') hint = ' (permission denied: this may need a capability the caller lacks, e.g. CAP_SYS_RESOURCE)';

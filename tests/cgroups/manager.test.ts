@@ -67,6 +67,22 @@ describe(`cgroup manager on this host (${layout.mode})`, () => {
     expect(readFileSync(join(dir, 'cpuset.cpus'), 'utf8').trim()).toBe('0');
   });
 
+  const disk = ['vda', 'sda', 'nvme0n1'].find((d) => existsSync(`/sys/block/${d}/dev`));
+  it.runIf(layout.v1Mounts.blkio !== undefined && disk !== undefined)(`v1 blkio: weight and a read bps throttle on ${disk}`, () => {
+    const [major, minor] = readFileSync(`/sys/block/${disk}/dev`, 'utf8').trim().split(':').map(Number) as [number, number];
+    const cg = newCgroup('blkio');
+    cg.create();
+    cg.apply({ blockIO: { weight: 500, throttleReadBpsDevice: [{ major, minor, rate: 1 << 20 }] } });
+    const dir = cg.toJSON().hierarchies.find((h) => h.controllers.includes('blkio'))!.dir;
+    const weightFile = existsSync(join(dir, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';
+    expect(readFileSync(join(dir, weightFile), 'utf8')).toMatch(/\b500\b/);
+    expect(readFileSync(join(dir, 'blkio.throttle.read_bps_device'), 'utf8').trim()).toBe(`${major}:${minor} ${1 << 20}`);
+    // a device that does not exist is refused by the kernel, with the field named
+    expect(() => cg.apply({ blockIO: { throttleReadBpsDevice: [{ major: 4095, minor: 0, rate: 1 }] } })).toThrow(
+      /linux\.resources\.blockIO\.throttleReadBpsDevice\[0\]: writing "4095:0 1" to .*: ENODEV/,
+    );
+  });
+
   it('stats have the same typed shape on every mode', () => {
     const cg = newCgroup('stats');
     cg.create();
