@@ -24,7 +24,7 @@ export const command: Command = {
     const [id, ...commandLine] = args as [string, ...string[]];
     const bundle = opts['bundle'] as string | undefined;
     const embedded = commandLine.length > 0 && bundle === undefined;
-    let detach: (() => void) | undefined;
+    let detach: (() => Promise<void>) | undefined;
     const { code } = await runContainer(runtimeOptions(global), {
       id,
       ...(embedded
@@ -38,7 +38,7 @@ export const command: Command = {
       preserveFds: (opts['preserve-fds'] as number | undefined) ?? 0,
       detach: Boolean(opts['detach']),
     });
-    detach?.();
+    await detach?.();
     return code;
   },
 };

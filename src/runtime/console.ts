@@ -5,11 +5,14 @@ import { native } from '../native/index.js';
 /**
  * Attaches a container's pty master to this process's terminal (husk run with
  * process.terminal and no --console-socket): raw mode, both directions, and
- * the window size kept in step. Returns a function that detaches.
+ * the window size kept in step. Returns a function that drains what the
+ * container wrote, then detaches.
  */
-export function attachConsole(masterFd: number): () => void {
+export function attachConsole(masterFd: number): () => Promise<void> {
   const output = new tty.ReadStream(masterFd);
-  output.on('error', () => {}); // EIO once the container's side closes: the end of output
+  // Reading the master fails with EIO once every slave fd is closed: the end of output.
+  const drained = new Promise<void>((resolve) => output.once('close', () => resolve()));
+  output.on('error', () => {});
   output.pipe(process.stdout, { end: false });
 
   const stdin = process.stdin;
@@ -38,11 +41,13 @@ export function attachConsole(masterFd: number): () => void {
   resize();
   process.stdout.on('resize', resize);
 
-  return () => {
+  return async () => {
     process.stdout.off('resize', resize);
     stdin.off('data', onInput);
     if (stdin.isTTY) stdin.setRawMode(wasRaw);
     stdin.pause();
+    // A process the container left holding the terminal must not keep us forever.
+    await Promise.race([drained, new Promise((r) => setTimeout(r, 2000).unref())]);
     output.destroy();
   };
 }

@@ -3,7 +3,9 @@
  * private state root and containers placed beneath this test's own cgroup.
  */
 import { execa, type Options, type Result } from 'execa';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn as spawnProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +16,12 @@ export interface Husk {
   /** The --root state directory. */
   root: string;
   run(args: string[], options?: Options): Promise<Result>;
+  /**
+   * For verbs that leave a container running (create, run -d): the container
+   * inherits husk's stdio, as with runc, so pipes would never close. Here its
+   * stdio are files; the result's stdout/stderr are husk's (and the container's).
+   */
+  detached(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** Removes every container left and the state root itself. */
   cleanup(): Promise<void>;
 }
@@ -27,11 +35,28 @@ export function makeHusk(): Husk {
       timeout: 60_000,
       ...options,
     }) as Promise<Result>;
+  let outputs = 0;
+  const detached = async (args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> => {
+    // Real fds (execa would put a pipe in between that the container keeps open).
+    const base = join(root, `.out-${outputs++}`);
+    const out = openSync(`${base}.stdout`, 'w');
+    const err = openSync(`${base}.stderr`, 'w');
+    const child = spawnProcess('node', [cliPath, '--root', root, '--cgroup-parent', 'self', ...args], { stdio: ['ignore', out, err] });
+    closeSync(out);
+    closeSync(err);
+    const exitCode = await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0))));
+    const read = (file: string): string => readFileSync(file, 'utf8').replace(/\n$/, '');
+    const output = { exitCode, stdout: read(`${base}.stdout`), stderr: read(`${base}.stderr`) };
+    rmSync(`${base}.stdout`);
+    rmSync(`${base}.stderr`);
+    return output;
+  };
   return {
     root,
     run,
+    detached,
     async cleanup() {
-      for (const id of existsSync(root) ? readdirSync(root) : []) await run(['delete', '--force', id]);
+      for (const id of existsSync(root) ? readdirSync(root).filter((e) => !e.startsWith('.')) : []) await run(['delete', '--force', id]);
       rmSync(root, { recursive: true, force: true });
     },
   };

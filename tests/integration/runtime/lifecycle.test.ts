@@ -1,0 +1,288 @@
+/**
+ * The lifecycle of runtime.md through the runc-style CLI: states move as the
+ * spec says, exit codes and signals propagate, hooks run at their points with
+ * the state on stdin, and every failure leaves nothing behind.
+ */
+import { execa } from 'execa';
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupDirsNamed, cliPath, makeHusk, processesMatching, type Husk } from '../../helpers/husk.js';
+import { makeHostToolsBundle, makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
+import type { Spec, State } from '../../../src/spec/types.js';
+
+let husk: Husk;
+const bundles: TestBundle[] = [];
+let counter = 0;
+const newId = (what: string): string => `${what}-${process.pid}-${counter++}`;
+
+beforeAll(() => {
+  husk = makeHusk();
+});
+afterAll(async () => {
+  await husk.cleanup();
+  for (const bundle of bundles) await bundle.cleanup();
+});
+
+async function bundleWith(args: string[], mutate?: (spec: Spec) => void, files?: Record<string, string>): Promise<TestBundle> {
+  const bundle = await makeTestBundle({ args, ...(mutate && { mutate }), ...(files && { files }) });
+  bundles.push(bundle);
+  return bundle;
+}
+
+async function state(id: string): Promise<State> {
+  const result = await husk.run(['state', id]);
+  expect(result.stderr).toBe('');
+  return JSON.parse(String(result.stdout)) as State;
+}
+
+/** Nothing of container `id` is left: no state dir, no cgroup, no process. */
+function expectNoLeftovers(id: string): void {
+  expect(existsSync(join(husk.root, id)), 'state directory').toBe(false);
+  expect(cgroupDirsNamed(id), 'cgroup directories').toEqual([]);
+  expect(processesMatching(id), 'processes').toEqual([]);
+}
+
+describe('states', () => {
+  it('moves created -> running -> stopped -> deleted as runtime.md says', async () => {
+    const bundle = await bundleWith(['sleep', '300']);
+    const id = newId('life');
+    const create = await husk.detached(['create', '--bundle', bundle.dir, id]);
+    expect(create.stderr).toBe('');
+    expect(create.exitCode).toBe(0);
+
+    const created = await state(id);
+    expect(created).toMatchObject({ ociVersion: '1.2.0', id, status: 'created', bundle: bundle.dir });
+    expect(created.pid).toBeGreaterThan(1);
+    // the init waits at the gate: not yet exec'd
+    expect(readFileSync(`/proc/${created.pid}/cmdline`, 'utf8')).not.toContain('testinit');
+
+    expect((await husk.run(['start', id])).exitCode).toBe(0);
+    expect((await state(id)).status).toBe('running');
+    expect(readFileSync(`/proc/${created.pid}/cmdline`, 'utf8')).toContain('testinit');
+    expect((await husk.run(['start', id])).stderr).toContain('it is running, not created');
+
+    const list = JSON.parse(String((await husk.run(['list', '--format', 'json'])).stdout)) as { id: string; status: string }[];
+    expect(list.find((c) => c.id === id)?.status).toBe('running');
+    expect((await husk.run(['delete', id])).stderr).toContain('it is running');
+
+    expect((await husk.run(['kill', id, 'KILL'])).exitCode).toBe(0);
+    for (let i = 0; i < 200 && (await state(id)).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+    const stopped = await state(id);
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.pid).toBeUndefined();
+
+    expect((await husk.run(['delete', id])).exitCode).toBe(0);
+    expect((await husk.run(['state', id])).stderr).toContain(`container "${id}" does not exist`);
+    expectNoLeftovers(id);
+  });
+
+  it('writes --pid-file and reports an unknown container clearly', async () => {
+    const bundle = await bundleWith(['sleep', '300']);
+    const id = newId('pidfile');
+    const pidFile = join(bundle.dir, 'init.pid');
+    expect((await husk.detached(['create', '--bundle', bundle.dir, '--pid-file', pidFile, id])).exitCode).toBe(0);
+    expect(Number(readFileSync(pidFile, 'utf8'))).toBe((await state(id)).pid);
+    expect((await husk.run(['delete', id])).exitCode).toBe(0); // a created container may be deleted
+    expectNoLeftovers(id);
+    const unknown = await husk.run(['kill', 'no-such-container']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toBe('husk: container "no-such-container" does not exist');
+  });
+
+  it('delete --force kills a running container whose process ignores SIGTERM', async () => {
+    const bundle = await bundleWith(['sleep-ignore-term', '300']);
+    const id = newId('force');
+    expect((await husk.detached(['run', '-d', '--bundle', bundle.dir, id])).exitCode).toBe(0);
+    expect((await state(id)).status).toBe('running');
+    expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
+    expectNoLeftovers(id);
+  });
+});
+
+describe('exit codes and signals', () => {
+  it('run exits with the container\'s exit code', async () => {
+    const bundle = await bundleWith(['exit', '7']);
+    const id = newId('exit');
+    expect((await husk.run(['run', '--bundle', bundle.dir, id])).exitCode).toBe(7);
+    expectNoLeftovers(id);
+  });
+
+  it('run exits with 128 + the signal that killed the container', async () => {
+    const bundle = await bundleWith(['sleep', '300']);
+    const id = newId('sig');
+    const run = husk.run(['run', '--bundle', bundle.dir, id]);
+    for (let i = 0; i < 200 && (await husk.run(['state', id])).stdout.toString().indexOf('running') === -1; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await husk.run(['kill', id, 'SIGKILL']);
+    expect((await run).exitCode).toBe(137);
+    expectNoLeftovers(id);
+  });
+
+  it('run forwards the signals it receives to the container', async () => {
+    const bundle = await bundleWith(['sleep', '300']); // testinit sleep exits 143 on SIGTERM
+    const id = newId('fwd');
+    const run = husk.run(['run', '--bundle', bundle.dir, id]);
+    for (let i = 0; i < 200 && (await husk.run(['state', id])).stdout.toString().indexOf('running') === -1; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    run.kill('SIGTERM');
+    expect((await run).exitCode).toBe(143);
+    expectNoLeftovers(id);
+  });
+});
+
+describe('hooks', () => {
+  it('runs every hook at its point with the state JSON on stdin', async () => {
+    const bundle = await bundleWith(['echo', 'main']);
+    const log = join(bundle.dir, 'hooks.log');
+    const script = join(bundle.dir, 'hook.sh');
+    // Records: hook name, the container's status and id from stdin, and its hostname (its uts namespace).
+    writeFileSync(script, `#!/bin/sh\nread -r state\necho "$1 $(echo "$state" | sed 's/.*"status":"\\([a-z]*\\)".*/\\1/') $(hostname)" >> ${log}\n`);
+    chmodSync(script, 0o755);
+    const hook = (name: string) => ({ path: script, args: ['hook.sh', name] });
+    await bundle.updateSpec((spec) => {
+      spec.hostname = 'inside';
+      spec.hooks = {
+        prestart: [hook('prestart')],
+        createRuntime: [hook('createRuntime')],
+        createContainer: [hook('createContainer')],
+        poststart: [hook('poststart')],
+        poststop: [hook('poststop')],
+      };
+    });
+    const id = newId('hooks');
+    const result = await husk.run(['run', '--bundle', bundle.dir, id]);
+    expect(result.stderr).toBe('');
+    expect(String(result.stdout).trim()).toBe('main');
+    const host = (await execa('hostname')).stdout;
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      `prestart creating ${host}`,
+      `createRuntime creating ${host}`,
+      'createContainer creating inside',
+      `poststart running ${host}`,
+      `poststop stopped ${host}`,
+    ]);
+    expectNoLeftovers(id);
+  });
+
+  it('runs startContainer hooks inside the container after start', async () => {
+    // the hook is the container's own testinit: it resolves in the container's root
+    const bundle = await bundleWith(['cat', '/tmp/started'], (spec) => {
+      spec.root!.readonly = false;
+      spec.hooks = { startContainer: [{ path: '/bin/testinit', args: ['testinit', 'write', '/tmp/started', 'by-hook'] }] };
+    });
+    const id = newId('startc');
+    const result = await husk.run(['run', '--bundle', bundle.dir, id]);
+    expect(result.stderr).toBe('');
+    expect(String(result.stdout).trim()).toBe('by-hook');
+  });
+
+  it('a failing createRuntime hook fails create and leaves nothing', async () => {
+    const bundle = await bundleWith(['true'], (spec) => (spec.hooks = { createRuntime: [{ path: '/bin/false' }] }));
+    const id = newId('hookfail');
+    const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe('husk: createRuntime hook /bin/false: exited with status 1');
+    expectNoLeftovers(id);
+  });
+
+  it('a hook over its timeout is killed and fails create', async () => {
+    const bundle = await bundleWith(['true'], (spec) => (spec.hooks = { prestart: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }));
+    const id = newId('hooktimeout');
+    const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
+    expect(result.stderr).toBe('husk: prestart hook /bin/sleep: timed out after 1s');
+    expectNoLeftovers(id);
+  });
+});
+
+describe('failures leave nothing behind', () => {
+  it('a bad config is refused with its JSON path before anything is created', async () => {
+    const bundle = await bundleWith(['true'], (spec) => spec.linux!.namespaces!.push({ type: 'pidd' as 'pid' }));
+    const id = newId('badcfg');
+    const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
+    expect(result.stderr).toMatch(/linux\.namespaces\[\d\]\.type: unknown namespace "pidd"/);
+    expectNoLeftovers(id);
+  });
+
+  it('a missing rootfs is named', async () => {
+    const bundle = await bundleWith(['true'], (spec) => (spec.root!.path = 'nowhere'));
+    const id = newId('norootfs');
+    const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
+    expect(result.stderr).toContain(join(bundle.dir, 'nowhere'));
+    expectNoLeftovers(id);
+  });
+
+  it('a failing mount names the step and the errno', async () => {
+    const bundle = await bundleWith(['true'], (spec) => spec.mounts!.push({ destination: '/data', type: 'nosuchfs', source: 'none' }));
+    const id = newId('badmount');
+    const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
+    expect(result.stderr).toBe('husk: mount nosuchfs none on /data: ENODEV (no such device)');
+    expectNoLeftovers(id);
+  });
+
+  it('a missing executable fails create, not start', async () => {
+    const bundle = await bundleWith(['true'], (spec) => (spec.process!.args = ['/bin/nope']));
+    const id = newId('noexec');
+    const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
+    expect(result.stderr).toBe('husk: find executable "/bin/nope": ENOENT (no such file or directory)');
+    expectNoLeftovers(id);
+  });
+
+  it('two concurrent creates of one id give one container and one clear error', async () => {
+    const bundle = await bundleWith(['sleep', '300']);
+    const id = newId('race');
+    const results = await Promise.all([0, 1, 2].map(() => husk.detached(['create', '--bundle', bundle.dir, id])));
+    expect(results.filter((r) => r.exitCode === 0)).toHaveLength(1);
+    for (const failed of results.filter((r) => r.exitCode !== 0)) expect(failed.stderr).toBe(`husk: container "${id}" already exists`);
+    expect((await state(id)).status).toBe('created');
+    expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
+    expectNoLeftovers(id);
+  });
+
+  it('a runtime killed with SIGKILL in the middle of create leaves only what delete --force removes', async () => {
+    const bundle = await bundleWith(['true']);
+    const marker = join(bundle.dir, 'hook-started');
+    await bundle.updateSpec((spec) => (spec.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}; sleep 2`] }] }));
+    const id = newId('sigkill');
+    const create = husk.run(['create', '--bundle', bundle.dir, id], { stdout: 'ignore', stderr: 'ignore' });
+    for (let i = 0; i < 500 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(marker)).toBe(true);
+    create.kill('SIGKILL');
+    await create;
+    // The init dies with its runtime (parent-death signal, closed sync socket).
+    const pid = JSON.parse(readFileSync(join(husk.root, id, 'state.json'), 'utf8')).pid as number;
+    for (let i = 0; i < 200 && existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await state(id)).status).toBe('stopped');
+    expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
+    expectNoLeftovers(id);
+  });
+});
+
+describe('bundles from elsewhere', () => {
+  it('runs a bundle written by `husk spec` (runc spec) with only its args changed, on a terminal', async () => {
+    const bundle = await bundleWith(['true']);
+    await execa('rm', ['-f', join(bundle.dir, 'config.json')]);
+    const spec = await execa('node', [cliPath, 'spec', '--bundle', bundle.dir], { reject: false });
+    expect(spec.exitCode).toBe(0);
+    // runc spec's config: terminal true, rootfs "rootfs" read-only, hostname "husk"; only args change.
+    const config = JSON.parse(readFileSync(join(bundle.dir, 'config.json'), 'utf8')) as Spec;
+    expect(config.process!.terminal).toBe(true);
+    for (const [args, expected] of [
+      [['/bin/testinit', 'isatty', '1'], 'yes'],
+      [['/bin/testinit', 'hostname'], 'husk'],
+    ] as const) {
+      config.process!.args = [...args];
+      writeFileSync(join(bundle.dir, 'config.json'), JSON.stringify(config));
+      const id = newId('runcspec');
+      const result = await husk.run(['run', '--bundle', bundle.dir, id]);
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(String(result.stdout).replace(/\r/g, '').trim()).toBe(expected);
+      expectNoLeftovers(id);
+    }
+  });
+});
