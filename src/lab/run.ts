@@ -145,6 +145,13 @@ export async function runEscapeLab(options: EscapeLabOptions = {}): Promise<Esca
   const lab = makeLab(options.baseDir ?? labBaseDir());
   const cleanup: string[] = [];
   const results: EscapeResult[] = [];
+  // Ctrl-C ends the lab after the current row (a few ms), so the cleanup below still runs.
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = signal;
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
   try {
     const embedded = hostRootfsSpec(['escape-probe'], 'husk-escape-lab', false);
     const base: Omit<LabSetup, 'outputFd'> = {
@@ -166,6 +173,7 @@ export async function runEscapeLab(options: EscapeLabOptions = {}): Promise<Esca
     let index = 0;
     for (const configuration of selectedConfigs) {
       for (const attempt of selectedAttempts) {
+        if (interrupted !== undefined) throw new EscapeLabError(`interrupted by ${interrupted}; the lab was cleaned up`);
         const result = await runRow(lab, base, configuration.id, attempt.id, index++);
         cleanup.push(...detachLeftovers(lab.dir));
         results.push(result);
@@ -173,6 +181,7 @@ export async function runEscapeLab(options: EscapeLabOptions = {}): Promise<Esca
       }
     }
   } finally {
+    for (const signal of signals) process.off(signal, onSignal);
     removeLab(lab, cleanup);
   }
   const defaultIds = new Set(configurations.filter((c) => c.isDefault).map((c) => c.id));
