@@ -2,7 +2,7 @@
  * Drives the built CLI (dist/cli.js) as users and runc-driving tools do, with a
  * private state root and containers placed beneath this test's own cgroup.
  */
-import { execa, type Options, type Result } from 'execa';
+import { execa, type Options, type ResultPromise } from 'execa';
 import { spawn as spawnProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -15,7 +15,8 @@ export const cliPath = join(repoRoot, 'dist', 'cli.js');
 export interface Husk {
   /** The --root state directory. */
   root: string;
-  run(args: string[], options?: Options): Promise<Result>;
+  /** The subprocess: await it for the result, or kill() it. Never rejects. */
+  run(args: string[], options?: Options): ResultPromise;
   /**
    * For verbs that leave a container running (create, run -d): the container
    * inherits husk's stdio, as with runc, so pipes would never close. Here its
@@ -29,12 +30,12 @@ export interface Husk {
 export function makeHusk(): Husk {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
   const root = mkdtempSync('/run/husk-test-');
-  const run = (args: string[], options: Options = {}): Promise<Result> =>
+  const run = (args: string[], options: Options = {}): ResultPromise =>
     execa('node', [cliPath, '--root', root, '--cgroup-parent', 'self', ...args], {
       reject: false,
       timeout: 60_000,
       ...options,
-    }) as Promise<Result>;
+    }) as ResultPromise;
   let outputs = 0;
   const detached = async (args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> => {
     // Real fds (execa would put a pipe in between that the container keeps open).

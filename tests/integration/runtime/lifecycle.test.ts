@@ -112,7 +112,7 @@ describe('exit codes and signals', () => {
     const bundle = await bundleWith(['sleep', '300']);
     const id = newId('sig');
     const run = husk.run(['run', '--bundle', bundle.dir, id]);
-    for (let i = 0; i < 200 && (await husk.run(['state', id])).stdout.toString().indexOf('running') === -1; i++) {
+    for (let i = 0; i < 200 && String((await husk.run(['state', id])).stdout).indexOf('running') === -1; i++) {
       await new Promise((r) => setTimeout(r, 10));
     }
     await husk.run(['kill', id, 'SIGKILL']);
@@ -124,7 +124,7 @@ describe('exit codes and signals', () => {
     const bundle = await bundleWith(['sleep', '300']); // testinit sleep exits 143 on SIGTERM
     const id = newId('fwd');
     const run = husk.run(['run', '--bundle', bundle.dir, id]);
-    for (let i = 0; i < 200 && (await husk.run(['state', id])).stdout.toString().indexOf('running') === -1; i++) {
+    for (let i = 0; i < 200 && String((await husk.run(['state', id])).stdout).indexOf('running') === -1; i++) {
       await new Promise((r) => setTimeout(r, 10));
     }
     run.kill('SIGTERM');
