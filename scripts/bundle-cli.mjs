@@ -30,6 +30,24 @@ const keepModuleUrls = {
   },
 };
 
+/**
+ * Node built-ins through require(), not ESM imports: an ESM import of a
+ * built-in builds its ESM facade, which reads every export (node:fs's lazy
+ * ReadStream getter alone loads all of node:stream), and hoists every
+ * built-in any verb uses to the bundle's start. As CommonJS requires inside
+ * each module's lazy init, a built-in loads when first needed and costs less.
+ */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      // the require() inside the stub below stays a real, run-time require
+      args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 await build({
   entryPoints: [`${src}cli.ts`],
   outfile: `${root}dist/cli.js`,
@@ -38,7 +56,9 @@ await build({
   format: 'esm',
   target: 'node20',
   packages: 'external',
-  plugins: [keepModuleUrls],
+  plugins: [keepModuleUrls, builtinsByRequire],
+  // The `require` the built-ins above are loaded with.
+  banner: { js: "import { createRequire as __huskCreateRequire } from 'node:module';\nconst require = __huskCreateRequire(import.meta.url);" },
   legalComments: 'none',
   logLevel: 'warning',
 });
