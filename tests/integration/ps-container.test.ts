@@ -7,7 +7,7 @@
  * --root, their cgroups beneath this test's own (--cgroup-parent self).
  */
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -192,8 +192,11 @@ let shell: Running;
 
 beforeAll(async () => {
   expect(process.getuid?.(), 'these tests run containers: they need root').toBe(0);
-  if (!existsSync(join(cliPath, '..', 'cli', 'ps.js'))) throw new Error(`${cliPath} has no ps verb: run \`npm run build\` first`);
   husk = makeHusk();
+  for (const verb of ['ps', 'top']) {
+    const help = await husk.run([verb, '--help']);
+    if (help.exitCode !== 0) throw new Error(`${cliPath} has no ${verb} verb (${String(help.stderr)}): run \`npm run build\` first`);
+  }
   rt = { root: husk.root, cgroupParent: 'self' };
   logDir = mkdtempSync(join(tmpdir(), 'husk-ps-logs-'));
   const spawnBundle = await makeTestBundle({ args: ['spawn', '10', '300'] });
