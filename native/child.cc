@@ -552,6 +552,47 @@ void ResolveExec(const char* file, char* const* envp) {
   Fail(errno);
 }
 
+// After setns into a pid namespace only children enter it: fork, let the
+// grandchild run the rest of the plan, and make this process a relay that
+// forwards every signal to it and leaves with its exit status (as nsenter --fork).
+void DoFork() {
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, nullptr);  // no signal may be lost between fork and the wait loop
+  long child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (child < 0) Fail(errno);
+  if (child == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    return;  // the grandchild goes on with the plan
+  }
+  close(g_sync);  // the grandchild's exec (or failure) alone ends the sync stream
+  if (g_gate >= 0) close(g_gate);
+  for (;;) {
+    siginfo_t info;
+    int sig = sigwaitinfo(&all, &info);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(static_cast<pid_t>(child), sig);
+      continue;
+    }
+    int status;
+    if (waitpid(static_cast<pid_t>(child), &status, WNOHANG) != child) continue;
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    int term = WTERMSIG(status);
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    sigaction(term, &dfl, nullptr);
+    sigset_t just;
+    sigemptyset(&just);
+    sigaddset(&just, term);
+    sigprocmask(SIG_UNBLOCK, &just, nullptr);
+    kill(static_cast<pid_t>(syscall(SYS_getpid)), term);
+    _exit(128 + term);
+  }
+}
+
 void RunOp(const Op& op) {
   switch (op.kind) {
     case OpKind::kUnshare: Check(unshare(static_cast<int>(op.n[0]))); break;
@@ -634,6 +675,7 @@ void RunOp(const Op& op) {
     case OpKind::kResolveExec: ResolveExec(op.s[0], op.v[1]); break;
     case OpKind::kExec: DoExec(op);
     case OpKind::kEscapeProbe: Check(RunEscapeProbe(op)); break;
+    case OpKind::kFork: DoFork(); break;
   }
 }
 

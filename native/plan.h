@@ -16,6 +16,7 @@ enum class OpKind : uint32_t {
   kUmask, kSetsid, kPdeathsig, kDumpable, kOpenPty, kOpenGate, kWaitGate, kHook,
   kStdio, kCloseFds, kExec, kBounding, kResolveExec,
   kEscapeProbe,  // husk escape-lab only (native/escape_probe.h)
+  kFork,         // husk exec: the rest of the plan runs in a grandchild (joined pid namespace)
 };
 
 // How an op's path is resolved (n[] slot named by the op).

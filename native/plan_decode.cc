@@ -36,6 +36,7 @@ const std::unordered_map<std::string, OpKind>& KindsByName() {
       {"close_fds", OpKind::kCloseFds},      {"exec", OpKind::kExec},
       {"bounding", OpKind::kBounding},     {"resolve_exec", OpKind::kResolveExec},
       {"escape_probe", OpKind::kEscapeProbe},
+      {"fork", OpKind::kFork},
   };
   return kinds;
 }

@@ -26,6 +26,8 @@ export {
   type ListEntry,
 } from './runtime/container.js';
 export { spawn, type SpawnOptions, type SpawnedProcess } from './runtime/spawn.js';
+export { execInContainer, type ExecOptions } from './runtime/exec.js';
+export { containerTop, containerProcessTree, type PsTable, type TreeNode } from './ps/index.js';
 export { hostRootfsSpec } from './runtime/host-rootfs.js';
 export { exitStatusCode, type Exit } from './runtime/child.js';
 export { SetupError, ContainerError } from './runtime/errors.js';

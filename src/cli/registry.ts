@@ -8,6 +8,7 @@ export const verbs: Record<string, { summary: string; load: () => Promise<{ comm
   create: { summary: 'create a container from a bundle (its process waits for start)', load: () => import('./create.js') },
   start: { summary: 'start the process of a created container', load: () => import('./start.js') },
   run: { summary: 'create, start and wait for a container', load: () => import('./run.js') },
+  exec: { summary: 'run a new process in a running container', load: () => import('./exec.js') },
   state: { summary: "print a container's state JSON", load: () => import('./state.js') },
   kill: { summary: "signal a container's process", load: () => import('./kill.js') },
   delete: { summary: 'remove a container', load: () => import('./delete.js') },
@@ -17,4 +18,8 @@ export const verbs: Record<string, { summary: string; load: () => Promise<{ comm
   'escape-lab': { summary: 'try jail escapes against chroot and pivot_root, for real', load: () => import('./escape-lab.js') },
   ps: { summary: 'show the processes of a container (runc ps)', load: () => import('./ps.js') },
   top: { summary: "show a container's processes as docker top does", load: () => import('./top.js') },
+  pause: { summary: 'suspend every process of a container', load: () => import('./pause.js') },
+  resume: { summary: 'resume a paused container', load: () => import('./resume.js') },
+  update: { summary: "change a container's resource limits", load: () => import('./update.js') },
+  events: { summary: "print a container's stats and OOM events as JSON", load: () => import('./events.js') },
 };

@@ -74,6 +74,7 @@ function encodeOp(op: PlanOp): WireOp {
     case 'setsid':
     case 'open_pty':
     case 'wait_gate':
+    case 'fork':
       return { kind: op.kind };
   }
 }

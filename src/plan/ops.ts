@@ -73,6 +73,8 @@ export type PlanOp =
    * directory `path`; probes 1-4 run an escape attempt against the marker file `path`
    * (host path) in place of exec, write one result line to fd 1 and exit.
    */
+  /** husk exec: run the rest of the plan in a grandchild, which enters the joined pid namespace. */
+  | { kind: 'fork' }
   | { kind: 'escape_probe'; probe: number; path: string; hostPid: number; hostMountNsInode: number };
 
 export interface Plan {
@@ -158,6 +160,8 @@ export function describeOp(op: PlanOp): string {
       return `find executable "${op.file}"`;
     case 'exec':
       return `exec ${op.file}`;
+    case 'fork':
+      return 'fork into the pid namespace';
     case 'escape_probe':
       return op.probe === 0 ? `leak an fd to ${op.path}` : `escape attempt ${op.probe} against ${op.path}`;
   }

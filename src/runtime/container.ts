@@ -22,10 +22,11 @@ import { SyncPoint } from '../plan/ops.js';
 import { loadBundle } from '../spec/load.js';
 import type { ContainerStatus, Spec, State } from '../spec/types.js';
 import { ChildHandle, type Exit, exitStatusCode } from './child.js';
-import { defaultAllowedDevices } from './devices.js';
+import { withDefaultDevices } from './devices.js';
 import { ContainerError } from './errors.js';
 import { runHooks, runHooksWarnOnly } from './hooks.js';
 import { launchPlan } from './launch.js';
+import { saveAppliedResources } from './resources.js';
 import { writeIdMaps } from './spawn.js';
 import { type ContainerRecord, deriveStatus, initAlive, procStat, StateStore, toOciState, validateId } from './state.js';
 
@@ -99,7 +100,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     throw new ContainerError('the process has a terminal (process.terminal): give --console-socket, or run it in the foreground with `husk run`', 'EINVAL');
   }
   const layout = detectCgroups();
-  const resources = { ...spec.linux?.resources, devices: [...(spec.linux?.resources?.devices ?? []), ...defaultAllowedDevices] };
+  const resources = { ...spec.linux?.resources, devices: withDefaultDevices(spec.linux?.resources?.devices) };
   validateResources(resources, layout);
   const cgroup = createCgroupManager(resolveCgroupsPath(spec.linux?.cgroupsPath, id, rt.cgroupParent), layout);
   const gatePath = store.gatePath(id);
@@ -128,6 +129,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     ...(spec.annotations !== undefined && { annotations: spec.annotations }),
     created: new Date().toISOString(),
     cgroup: cgroup.toJSON(),
+    ...(spec.process !== undefined && { process: spec.process }),
     hooks: { ...(spec.hooks?.poststart && { poststart: spec.hooks.poststart }), ...(spec.hooks?.poststop && { poststop: spec.hooks.poststop }) },
   };
   let init: ChildHandle | undefined;
@@ -137,6 +139,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     native.mkfifo(gatePath, 0o622);
     cgroup.create();
     cgroup.apply(resources);
+    saveAppliedResources(store.dir(id), resources);
     debug(`cgroup ${cgroup.path} created`);
     const userNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
     init = await launchPlan(
@@ -212,11 +215,11 @@ function cgroupMountSource(cgroup: CgroupManager, layout: CgroupLayout): CgroupM
   return { kind: 'v1', hierarchies };
 }
 
-function managerOf(record: ContainerRecord): CgroupManager | undefined {
+export function managerOf(record: ContainerRecord): CgroupManager | undefined {
   return record.cgroup === undefined ? undefined : loadCgroupManager(record.cgroup as Parameters<typeof loadCgroupManager>[0]);
 }
 
-function statusOf(store: StateStore, record: ContainerRecord): ContainerStatus {
+export function statusOf(store: StateStore, record: ContainerRecord): ContainerStatus {
   return deriveStatus(store, record, () => {
     try {
       return managerOf(record)?.isFrozen() ?? false;

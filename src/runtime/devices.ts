@@ -19,3 +19,18 @@ export const defaultAllowedDevices: LinuxDeviceCgroup[] = [
   { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // ptmx
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // net/tun
 ];
+
+/**
+ * The device rules a container's cgroup gets: the spec's leading blanket rules (no type or
+ * "a", no numbers: "deny everything", "allow everything"), then the defaults above, then the
+ * spec's specific rules. runc appends the defaults after everything, so a spec rule such as
+ * `deny c 1:3 w` is silently overridden there; here a specific rule of the spec has the last
+ * word, while runc's default spec ([deny all]) gets exactly runc's list.
+ */
+export function withDefaultDevices(specRules: LinuxDeviceCgroup[] = []): LinuxDeviceCgroup[] {
+  const blanket = (r: LinuxDeviceCgroup): boolean =>
+    (r.type === undefined || r.type === 'a') && (r.major === undefined || r.major === -1) && (r.minor === undefined || r.minor === -1);
+  let split = 0;
+  while (split < specRules.length && blanket(specRules[split]!)) split++;
+  return [...specRules.slice(0, split), ...defaultAllowedDevices, ...specRules.slice(split)];
+}

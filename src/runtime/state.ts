@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, native } from '../native/index.js';
-import type { ContainerStatus, Hook, State } from '../spec/types.js';
+import type { ContainerStatus, Hook, Process, State } from '../spec/types.js';
 import { ContainerError } from './errors.js';
 
 /** What husk keeps about a container (state.json in its state directory). */
@@ -19,6 +19,8 @@ export interface ContainerRecord {
   created: string;
   /** The cgroup manager's own serialization (src/cgroups). */
   cgroup?: unknown;
+  /** The container's process config: what `exec` starts from. */
+  process?: Process;
   /** Hooks that run after `create` returns, by other husk invocations. */
   hooks?: { poststart?: Hook[]; poststop?: Hook[] };
 }

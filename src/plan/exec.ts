@@ -1,0 +1,66 @@
+import { capabilityMask } from '../spec/capabilities.js';
+import { SpecError } from '../spec/errors.js';
+import { rlimitNumber } from '../spec/rlimits.js';
+import type { Process } from '../spec/types.js';
+import { cloneFlagOf, type NamespaceType } from './namespaces.js';
+import { type Plan, type PlanOp, SyncPoint } from './ops.js';
+
+export interface ExecPlanInput {
+  /** The process to run: the container's own process config with the exec's overrides applied. */
+  process: Process;
+  /** The container's namespaces to enter, as /proc/<init>/ns/* paths (only those that differ from ours). */
+  joins: { type: NamespaceType; path: string }[];
+  lastCap: number;
+  preserveFds?: number;
+  stdio?: [number, number, number];
+}
+
+// The user namespace first (it grants the rights to enter the others), the mount
+// namespace last (entering it changes our root and cwd).
+const joinOrder: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+/**
+ * The plan of `husk exec`: enter a running container's namespaces, fork so the
+ * process is inside its pid namespace, then take the process's attributes as
+ * the container's init did (rlimits, user, capabilities, cwd) and exec.
+ */
+export function planExec(input: ExecPlanInput): Plan {
+  const { process } = input;
+  if (!process.args || process.args.length === 0) throw new SpecError('process.args', 'exec needs a command');
+  const ops: PlanOp[] = [{ kind: 'dumpable', value: 0 }, { kind: 'pdeathsig', signal: 9 }, { kind: 'sync', point: SyncPoint.AfterClone }];
+  const joins = [...input.joins].sort((a, b) => joinOrder.indexOf(a.type) - joinOrder.indexOf(b.type));
+  for (const join of joins) ops.push({ kind: 'setns', path: join.path, nstype: cloneFlagOf[join.type], what: join.type });
+  if (joins.some((j) => j.type === 'pid')) ops.push({ kind: 'fork' });
+
+  (process.rlimits ?? []).forEach((rlimit, i) => {
+    const resource = rlimitNumber(rlimit.type);
+    if (resource === undefined) throw new SpecError(`process.rlimits[${i}].type`, `unknown rlimit "${rlimit.type}"`);
+    const value = (v: number): number => (v >= 2 ** 64 - 1 ? -1 : v);
+    ops.push({ kind: 'rlimit', name: rlimit.type, resource, soft: value(rlimit.soft), hard: value(rlimit.hard) });
+  });
+  ops.push({ kind: 'setsid' });
+  if (process.terminal) ops.push({ kind: 'open_pty' });
+  else if (input.stdio !== undefined) ops.push({ kind: 'stdio', fds: input.stdio });
+  ops.push({ kind: 'chdir', path: process.cwd, verifyInRoot: true });
+
+  const caps = process.capabilities ?? {};
+  const user = process.user;
+  ops.push({ kind: 'setgroups', gids: user.additionalGids ?? [] });
+  ops.push({ kind: 'bounding', keep: capabilityMask(caps.bounding ?? []), lastCap: input.lastCap });
+  ops.push({ kind: 'setuser', uid: user.uid, gid: user.gid });
+  ops.push({
+    kind: 'caps',
+    effective: capabilityMask(caps.effective ?? []),
+    permitted: capabilityMask(caps.permitted ?? []),
+    inheritable: capabilityMask(caps.inheritable ?? []),
+    ambient: capabilityMask(caps.ambient ?? []),
+  });
+  if (process.noNewPrivileges) ops.push({ kind: 'no_new_privs' });
+  ops.push({ kind: 'umask', mask: user.umask ?? 0o022 });
+  const env = process.env ?? [];
+  const file = process.args[0]!;
+  ops.push({ kind: 'resolve_exec', file, env });
+  ops.push({ kind: 'close_fds', preserve: input.preserveFds ?? 0 });
+  ops.push({ kind: 'exec', file, args: process.args, env });
+  return { cloneFlags: 0, ops };
+}

@@ -1,0 +1,90 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+import { native } from '../native/index.js';
+import { planExec } from '../plan/exec.js';
+import { type NamespaceType, procNsName } from '../plan/namespaces.js';
+import { SyncPoint } from '../plan/ops.js';
+import type { Process } from '../spec/types.js';
+import { validateProcess } from '../spec/validate.js';
+import type { ChildHandle } from './child.js';
+import { managerOf, type RuntimeOptions, statusOf } from './container.js';
+import { ContainerError } from './errors.js';
+import { launchPlan } from './launch.js';
+import { StateStore } from './state.js';
+
+export interface ExecOptions {
+  /** The command; replaces the container's process.args. */
+  args: string[];
+  /** KEY=VALUE entries added to (or replacing in) the container's process.env. */
+  env?: string[];
+  cwd?: string;
+  user?: { uid: number; gid: number; additionalGids?: number[] };
+  tty?: boolean;
+  /** A whole process.json instead of the container's process config (runc exec --process). */
+  process?: unknown;
+  consoleSocket?: string;
+  onConsole?: (masterFd: number) => void;
+  preserveFds?: number;
+  noNewPrivileges?: boolean;
+}
+
+const joinable: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+/**
+ * Runs a new process in a running container (runc exec): in its namespaces and
+ * cgroup, with its process attributes unless overridden. Resolves once the
+ * process has exec'd; its handle's wait() gives the exit status.
+ */
+export async function execInContainer(rt: RuntimeOptions, id: string, options: ExecOptions): Promise<ChildHandle> {
+  const store = new StateStore(rt.root);
+  const record = store.read(id);
+  const status = statusOf(store, record);
+  if (status !== 'running') throw new ContainerError(`cannot exec in container "${id}": it is ${status}, not running`, 'ESTATE');
+  const base: Process =
+    options.process !== undefined ? validateProcess(options.process, '') : structuredClone(record.process ?? { user: { uid: 0, gid: 0 }, cwd: '/' });
+  const process: Process = { ...base, args: options.args.length > 0 ? options.args : (base.args ?? []) };
+  if (options.env !== undefined) {
+    const names = new Set(options.env.map((e) => e.slice(0, e.indexOf('='))));
+    process.env = [...(process.env ?? []).filter((e) => !names.has(e.slice(0, e.indexOf('=')))), ...options.env];
+  }
+  if (options.cwd !== undefined) process.cwd = options.cwd;
+  if (options.user !== undefined) process.user = { ...process.user, ...options.user };
+  if (options.tty !== undefined) process.terminal = options.tty;
+  if (options.noNewPrivileges) process.noNewPrivileges = true;
+  if (process.terminal && options.consoleSocket === undefined && options.onConsole === undefined) {
+    throw new ContainerError('exec with a terminal needs --console-socket, or to run attached (husk exec -t)', 'EINVAL');
+  }
+
+  const init = record.pid!;
+  const joins = joinable
+    .map((type) => ({ type, path: `/proc/${init}/ns/${procNsName[type]}` }))
+    .filter(({ path, type }) => {
+      try {
+        return readlinkSync(path) !== readlinkSync(`/proc/self/ns/${procNsName[type]}`);
+      } catch {
+        return false; // a kind this kernel lacks
+      }
+    });
+  const plan = planExec({
+    process,
+    joins,
+    lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+    preserveFds: options.preserveFds ?? 0,
+  });
+  const cgroup = managerOf(record);
+  return launchPlan(plan, {
+    onSyncPoint(point, child) {
+      if (point === SyncPoint.AfterClone) cgroup?.addProcess(child.pid);
+    },
+    onFd(_kind, fd) {
+      if (options.consoleSocket !== undefined) {
+        try {
+          native.sendFdToSocket(options.consoleSocket, fd);
+        } finally {
+          native.closeRange(fd, fd);
+        }
+      } else {
+        options.onConsole?.(fd);
+      }
+    },
+  });
+}

@@ -1,0 +1,130 @@
+/**
+ * What the runtime does to a live container's cgroup (runc pause, resume, update,
+ * events): thin functions over containerCgroup() and the cgroup manager, plus the record
+ * of the resources last applied (resources.json in the container's state directory), so
+ * that `update` merges into them as runc merges into its saved config.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CgroupStats, detectCgroups, type LinuxResources, validateResources } from '../cgroups/index.js';
+import type { ContainerStatus } from '../spec/types.js';
+import { containerCgroup, type RuntimeOptions } from './container.js';
+import { ContainerError } from './errors.js';
+import { StateStore } from './state.js';
+
+const RESOURCES_FILE = 'resources.json';
+
+/** Records the resources applied to a container's cgroup (at create, and after each update). */
+export function saveAppliedResources(stateDir: string, resources: LinuxResources): void {
+  const file = join(stateDir, RESOURCES_FILE);
+  writeFileSync(`${file}.tmp`, JSON.stringify(resources), { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+/** The resources last applied; {} for a container created before they were recorded. */
+export function loadAppliedResources(stateDir: string): LinuxResources {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, RESOURCES_FILE), 'utf8')) as LinuxResources;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return {};
+    throw error;
+  }
+}
+
+/**
+ * `update`'s merge, as runc update's: every value the patch sets replaces the current one;
+ * 0 and "" mean "not set" (runc's convention), so they keep the current value. Memory set to
+ * -1 without a swap value makes swap unlimited too. Device rules are not updated (runc sets
+ * SkipDevices): the returned `ignored` names what was left out.
+ */
+export function mergeResources(current: LinuxResources, patch: LinuxResources): { merged: LinuxResources; ignored: string[] } {
+  const merged: LinuxResources = structuredClone(current);
+  const ignored: string[] = [];
+  const set = (v: unknown): boolean => v !== undefined && v !== null && v !== 0 && v !== '';
+  const pick = <T extends object>(into: T, from: Partial<T> | undefined): void => {
+    for (const [key, value] of Object.entries(from ?? {})) if (set(value)) (into as Record<string, unknown>)[key] = value;
+  };
+  if (patch.memory !== undefined) {
+    const memory = { ...merged.memory };
+    pick(memory, patch.memory);
+    if (patch.memory.limit === -1 && !set(patch.memory.swap)) memory.swap = -1;
+    merged.memory = memory;
+  }
+  if (patch.cpu !== undefined) {
+    const cpu = { ...merged.cpu };
+    pick(cpu, patch.cpu);
+    // idle 0 is a value (back to normal scheduling), not "unset".
+    if (patch.cpu.idle === 0) cpu.idle = 0;
+    merged.cpu = cpu;
+  }
+  if (patch.pids !== undefined && set(patch.pids.limit)) merged.pids = { limit: patch.pids.limit! };
+  if (patch.blockIO !== undefined) {
+    const blockIO = { ...merged.blockIO };
+    pick(blockIO, patch.blockIO);
+    merged.blockIO = blockIO;
+  }
+  if (patch.hugepageLimits !== undefined) {
+    const bySize = new Map((merged.hugepageLimits ?? []).map((h) => [h.pageSize, h]));
+    for (const h of patch.hugepageLimits) bySize.set(h.pageSize, h);
+    merged.hugepageLimits = [...bySize.values()];
+  }
+  if (patch.unified !== undefined) merged.unified = { ...merged.unified, ...patch.unified };
+  if (patch.devices !== undefined) ignored.push('devices');
+  if (patch.network !== undefined) ignored.push('network');
+  if (patch.rdma !== undefined) ignored.push('rdma');
+  return { merged, ignored };
+}
+
+/** Runs fn on the container's cgroup, holding the container's lock (no delete meanwhile). */
+async function withCgroup<T>(rt: RuntimeOptions, id: string, fn: (c: ReturnType<typeof containerCgroup>, store: StateStore) => Promise<T>): Promise<T> {
+  const store = new StateStore(rt.root);
+  return store.withLock(id, () => fn(containerCgroup(rt, id), store));
+}
+
+function refuse(verb: string, id: string, status: ContainerStatus, needed: string): never {
+  throw new ContainerError(`cannot ${verb} container "${id}": it is ${status}, not ${needed}`, 'ESTATE');
+}
+
+/** Freezes every process of a running container (runc pause). */
+export async function pauseContainer(rt: RuntimeOptions, id: string): Promise<void> {
+  await withCgroup(rt, id, async ({ status, cgroup }) => {
+    if (status !== 'running') refuse('pause', id, status, 'running');
+    await cgroup.freeze();
+  });
+}
+
+/** Thaws a paused container (runc resume). */
+export async function resumeContainer(rt: RuntimeOptions, id: string): Promise<void> {
+  await withCgroup(rt, id, async ({ status, cgroup }) => {
+    if (status !== 'paused') refuse('resume', id, status, 'paused');
+    await cgroup.thaw();
+  });
+}
+
+/**
+ * Changes the limits of a created, running or paused container (runc update): the patch is
+ * validated, merged into the resources last applied, the merge validated again (e.g. swap
+ * below a memory limit set earlier), and only then written. Device rules are never
+ * rewritten. Returns what was applied and what of the patch was ignored.
+ */
+export async function updateContainer(rt: RuntimeOptions, id: string, patch: LinuxResources): Promise<{ applied: LinuxResources; ignored: string[] }> {
+  const layout = detectCgroups();
+  validateResources(patch, layout);
+  return withCgroup(rt, id, async ({ status, cgroup }, store) => {
+    if (status === 'stopped') throw new ContainerError(`cannot update container "${id}": it is stopped`, 'ESTATE');
+    const current = loadAppliedResources(store.dir(id));
+    const { merged, ignored } = mergeResources(current, patch);
+    validateResources(merged, layout);
+    const { devices: _devices, ...withoutDevices } = merged;
+    cgroup.apply(withoutDevices);
+    saveAppliedResources(store.dir(id), merged);
+    return { applied: merged, ignored };
+  });
+}
+
+/** The container's cgroup statistics (runc events --stats); refused for a stopped container. */
+export function containerStats(rt: RuntimeOptions, id: string): CgroupStats {
+  const { status, cgroup } = containerCgroup(rt, id);
+  if (status === 'stopped') throw new ContainerError(`cannot read the stats of container "${id}": it is not running`, 'ESTATE');
+  return cgroup.stats();
+}

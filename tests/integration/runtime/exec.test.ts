@@ -1,0 +1,98 @@
+/**
+ * husk exec: a new process inside a running container's namespaces and cgroup,
+ * with the container's process attributes unless told otherwise.
+ */
+import { readlinkSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeHusk, type Husk } from '../../helpers/husk.js';
+import { makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
+import type { Spec, State } from '../../../src/spec/types.js';
+
+let husk: Husk;
+const bundles: TestBundle[] = [];
+let counter = 0;
+
+beforeAll(() => {
+  husk = makeHusk();
+});
+afterAll(async () => {
+  await husk.cleanup();
+  for (const bundle of bundles) await bundle.cleanup();
+});
+
+async function running(mutate?: (spec: Spec) => void): Promise<{ id: string; init: number }> {
+  const bundle = await makeTestBundle({ args: ['sleep', '300'], ...(mutate && { mutate }) });
+  bundles.push(bundle);
+  const id = `exec-${process.pid}-${counter++}`;
+  const run = await husk.detached(['run', '-d', '--bundle', bundle.dir, id]);
+  expect(run.stderr).toBe('');
+  const state = JSON.parse(String((await husk.run(['state', id])).stdout)) as State;
+  expect(state.status).toBe('running');
+  return { id, init: state.pid! };
+}
+
+
+describe('exec', () => {
+  it('runs in the container\'s namespaces, as a process of its pid namespace and cgroup', async () => {
+    const { id, init } = await running((spec) => (spec.hostname = 'execbox'));
+    const result = await husk.run(['exec', id, '/bin/testinit', 'ns']);
+    expect(result.exitCode).toBe(0);
+    const inside = Object.fromEntries(String(result.stdout).trim().split('\n').map((l) => l.split(' ') as [string, string]));
+    for (const ns of ['pid', 'net', 'ipc', 'uts', 'mnt']) {
+      const initNs = readlinkSync(`/proc/${init}/ns/${ns}`).match(/\[(\d+)\]/)![1];
+      expect(inside[ns], ns).toBe(initNs);
+      expect(initNs, ns).not.toBe(readlinkSync(`/proc/self/ns/${ns}`).match(/\[(\d+)\]/)![1]);
+    }
+    expect(String((await husk.run(['exec', id, '/bin/testinit', 'hostname'])).stdout).trim()).toBe('execbox');
+    // pid 1 is the container's init; the exec'd process has another pid of that namespace
+    const pid = Number(String((await husk.run(['exec', id, '/bin/testinit', 'pid'])).stdout).trim());
+    expect(pid).toBeGreaterThan(1);
+    const pids = JSON.parse(String((await husk.run(['ps', '--format', 'json', id])).stdout)) as number[];
+    expect(pids).toContain(init);
+  });
+
+  it('passes the exit code and the signal back', async () => {
+    const { id } = await running();
+    expect((await husk.run(['exec', id, '/bin/testinit', 'exit', '5'])).exitCode).toBe(5);
+    const sleeper = husk.run(['exec', id, '/bin/testinit', 'sleep', '300']);
+    await new Promise((r) => setTimeout(r, 500));
+    sleeper.kill('SIGTERM'); // forwarded by husk, then by the relay to the process
+    expect((await sleeper).exitCode).toBe(143);
+  });
+
+  it('takes env, cwd and user from flags over the container\'s process config', async () => {
+    const { id } = await running((spec) => (spec.process!.env = ['KEEP=1', 'OVER=old']));
+    const env = await husk.run(['exec', '-e', 'OVER=new', '-e', 'ADD=x', id, '/bin/testinit', 'env']);
+    expect(String(env.stdout).trim().split('\n').sort()).toEqual(['ADD=x', 'KEEP=1', 'OVER=new']);
+    expect(String((await husk.run(['exec', '--cwd', '/tmp', id, '/bin/testinit', 'cwd'])).stdout).trim()).toBe('/tmp');
+    expect(String((await husk.run(['exec', '-u', '1000:1000', id, '/bin/testinit', 'ids'])).stdout)).toMatch(/^uid=1000 gid=1000 /);
+  });
+
+  it('keeps the container\'s capability sets', async () => {
+    const { id } = await running();
+    const caps = String((await husk.run(['exec', id, '/bin/testinit', 'caps'])).stdout);
+    const mask = ((1n << 29n) | (1n << 5n) | (1n << 10n)).toString(16).padStart(16, '0');
+    expect(caps).toContain(`CapBnd:\t${mask}`);
+  });
+
+  it('enters a container with a user namespace', async () => {
+    const { id } = await running((spec) => {
+      spec.linux!.namespaces!.push({ type: 'user' });
+      spec.linux!.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+      spec.linux!.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    });
+    const result = await husk.run(['exec', id, '/bin/testinit', 'ids']);
+    expect(result.stderr).toBe('');
+    expect(String(result.stdout)).toMatch(/^uid=0 gid=0 /);
+  });
+
+  it('fails clearly for a missing command and a stopped container', async () => {
+    const { id } = await running();
+    const missing = await husk.run(['exec', id, '/bin/nope']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toBe('husk: find executable "/bin/nope": ENOENT (no such file or directory)');
+    await husk.run(['kill', id, 'KILL']);
+    for (let i = 0; i < 200 && String((await husk.run(['state', id])).stdout).includes('running'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await husk.run(['exec', id, '/bin/testinit', 'true'])).stderr).toBe(`husk: cannot exec in container "${id}": it is stopped, not running`);
+  });
+});
