@@ -98,6 +98,7 @@ const cpuMs = (t: Timed): number => (t.userUs + t.sysUs) / 1e3;
 class Bench {
   readonly stateBase = `/run/husk-bench-${process.pid}`;
   readonly cgroupBase = benchCgroupBase();
+  readonly loadAtStart = loadAverage();
   runtimes: Runtime[] = [];
   husk!: Runtime;
   /** husk with NODE_EXTRA_CA_CERTS as this environment has it (when it has it). */
@@ -421,6 +422,10 @@ function memoryOf(pid: number): { rssKb: number; pssKb: number } {
   }
 }
 
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
+}
+
 function format(s: Summary | undefined, unit: Row['unit']): string {
   if (s === undefined || s.n === 0) return '–';
   const digits = unit === 'count' ? 0 : s.median >= 100 ? 0 : 1;
@@ -438,6 +443,7 @@ function report(bench: Bench, options: Options, started: Date): string {
   const versions = bench.runtimes.map((r) => `${r.name}: ${r.version}`);
   lines.push(`Run ${started.toISOString()} on ${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}`);
   lines.push(`Versions: ${versions.join('; ')}`);
+  lines.push(`Load average (1 min) at start ${bench.loadAtStart}, at end ${loadAverage()}: other work on the machine adds noise.`);
   lines.push(`Runs: ${options.runs} measured after ${options.warmup} warm-up (single commands); ${options.rounds} rounds of ${COUNT} after ${options.batchWarmup} warm-up (batches); runtimes alternated run by run.`);
   lines.push('Cells: median (min–max). Ratios: of medians.');
   lines.push('');
