@@ -6,7 +6,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CgroupStats, detectCgroups, type LinuxResources, validateResources } from '../cgroups/index.js';
+import { CgroupError, type CgroupStats, detectCgroups, type LinuxResources, validateResources } from '../cgroups/index.js';
 import type { ContainerStatus } from '../spec/types.js';
 import { containerCgroup, type RuntimeOptions } from './container.js';
 import { ContainerError } from './errors.js';
@@ -75,6 +75,22 @@ export function mergeResources(current: LinuxResources, patch: LinuxResources): 
   return { merged, ignored };
 }
 
+/** The patch's sections are objects (the values are checked after the merge, in context). */
+function checkSections(patch: LinuxResources): void {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new CgroupError('linux.resources: must be an object', { jsonPath: 'linux.resources', step: 'validate' });
+  }
+  for (const key of ['memory', 'cpu', 'pids', 'blockIO', 'unified'] as const) {
+    const v = patch[key];
+    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) {
+      throw new CgroupError(`linux.resources.${key}: must be an object, got ${JSON.stringify(v)}`, { jsonPath: `linux.resources.${key}`, step: 'validate' });
+    }
+  }
+  if (patch.hugepageLimits !== undefined && !Array.isArray(patch.hugepageLimits)) {
+    throw new CgroupError('linux.resources.hugepageLimits: must be an array', { jsonPath: 'linux.resources.hugepageLimits', step: 'validate' });
+  }
+}
+
 /** Runs fn on the container's cgroup, holding the container's lock (no delete meanwhile). */
 async function withCgroup<T>(rt: RuntimeOptions, id: string, fn: (c: ReturnType<typeof containerCgroup>, store: StateStore) => Promise<T>): Promise<T> {
   const store = new StateStore(rt.root);
@@ -103,13 +119,13 @@ export async function resumeContainer(rt: RuntimeOptions, id: string): Promise<v
 
 /**
  * Changes the limits of a created, running or paused container (runc update): the patch is
- * validated, merged into the resources last applied, the merge validated again (e.g. swap
- * below a memory limit set earlier), and only then written. Device rules are never
+ * merged into the resources last applied and the merge validated as a whole (a swap value
+ * is checked against the memory limit set earlier) before anything is written. Device rules are never
  * rewritten. Returns what was applied and what of the patch was ignored.
  */
 export async function updateContainer(rt: RuntimeOptions, id: string, patch: LinuxResources): Promise<{ applied: LinuxResources; ignored: string[] }> {
   const layout = detectCgroups();
-  validateResources(patch, layout);
+  checkSections(patch);
   return withCgroup(rt, id, async ({ status, cgroup }, store) => {
     if (status === 'stopped') throw new ContainerError(`cannot update container "${id}": it is stopped`, 'ESTATE');
     const current = loadAppliedResources(store.dir(id));
