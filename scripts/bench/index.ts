@@ -12,7 +12,7 @@
  * (`npm run build` first); the API benchmark imports dist/runtime/container.js.
  * Prints the markdown tables of BENCHMARKS.md.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -304,7 +304,7 @@ class Bench {
   async psSection(): Promise<void> {
     const { runs, warmup } = this.options;
     const huskHasPs = huskVerbExists('ps');
-    if (!huskHasPs) notes.push('`husk ps` does not exist yet (no `ps` verb in src/cli/registry.ts): its cell is empty');
+    if (!huskHasPs) notes.push('`husk ps` does not exist yet (`husk ps --help` fails): its cell is empty');
     const bundle = this.bundles.extra('ps10', ['spawn', '9', '3600']);
     const candidates = this.runtimes.filter((rt) => rt.name !== 'husk' || huskHasPs);
     const ok: Runtime[] = [];
@@ -373,10 +373,9 @@ function unshareFlags(spec: Bundles['spec']): string[] {
   return flags.includes('--pid') ? [...flags, '--fork'] : flags;
 }
 
+/** True when the built CLI knows the verb (`husk VERB --help` succeeds). */
 function huskVerbExists(verb: string): boolean {
-  const registry = join(repoRoot, 'dist', 'cli', 'registry.js');
-  const text = existsSync(registry) ? readFileSync(registry, 'utf8') : readFileSync(huskCli, 'utf8');
-  return new RegExp(`\\b${verb}: \\{ summary`).test(text);
+  return spawnSync(process.execPath, [huskCli, verb, '--help'], { env: huskEnv(undefined), stdio: 'ignore' }).status === 0;
 }
 
 async function waitDead(pid: number): Promise<void> {
