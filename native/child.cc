@@ -133,33 +133,24 @@ const char* StripSlashes(const char* path) {
   return *path == '\0' ? "." : path;
 }
 
-// Opens `path` inside the rootfs: symlinks (absolute ones included) and ".." are
-// resolved as if the rootfs were "/", so nothing can lead outside it. With
-// create_dir, missing components are made as directories; with create_file the
-// last one is made as an empty file. Returns -1 with errno set.
-int OpenInRoot(const char* path, int flags, bool create_dirs, bool create_file) {
-  path = StripSlashes(path);
-  int fd = static_cast<int>(Openat2(g_root, path, flags, kInRoot));
-  if (fd >= 0 || errno != ENOENT || !(create_dirs || create_file)) return fd;
-
-  char buf[PATH_MAX];
-  size_t len = strlen(path);
-  if (len >= sizeof buf) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  memcpy(buf, path, len + 1);
+// One pass of OpenInRoot's creating walk over `work`. When it meets a symlink
+// whose target does not exist yet, it rewrites `work` to go through that target
+// (an absolute target counts from the rootfs) and sets *again.
+int CreateWalk(char* work, int flags, bool create_dirs, bool create_file, bool* again) {
+  *again = false;
+  size_t len = strlen(work);
   int parent = static_cast<int>(fcntl(g_root, F_DUPFD_CLOEXEC, 0));
   if (parent < 0) return -1;
   size_t start = 0;
   while (start < len) {
     size_t end = start;
-    while (end < len && buf[end] != '/') end++;
+    while (end < len && work[end] != '/') end++;
     bool last = end == len;
-    buf[end] = '\0';
-    const char* component = buf + start;
+    work[end] = '\0';
+    const char* component = work + start;
     if (component[0] != '\0') {
-      int next = static_cast<int>(Openat2(g_root, buf, last ? flags : O_PATH | O_DIRECTORY, kInRoot));
+      int want = last ? flags : O_PATH | O_DIRECTORY;
+      int next = static_cast<int>(Openat2(g_root, work, want, kInRoot));
       if (next < 0 && errno == ENOENT) {
         int rc;
         if (last && create_file) {
@@ -168,13 +159,46 @@ int OpenInRoot(const char* path, int flags, bool create_dirs, bool create_file) 
         } else {
           rc = mkdirat(parent, component, 0755);
         }
+        if (rc < 0 && errno == EEXIST) {
+          // It exists but does not resolve: a dangling symlink. Go through its target.
+          static char link[PATH_MAX];
+          static char rewritten[PATH_MAX];
+          ssize_t n = readlinkat(parent, component, link, sizeof link - 1);
+          if (n > 0) {
+            link[n] = '\0';
+            const char* rest = last ? "" : work + end + 1;
+            size_t pos = 0;
+            auto append = [&](const char* text) {
+              size_t add = strlen(text);
+              if (pos + add + 1 >= sizeof rewritten) return false;
+              memcpy(rewritten + pos, text, add);
+              pos += add;
+              rewritten[pos] = '\0';
+              return true;
+            };
+            bool fits = true;
+            if (link[0] != '/' && start > 0) {
+              work[start - 1] = '\0';  // the parent's path
+              fits = append(work) && append("/");
+            }
+            fits = fits && append(link) && (rest[0] == '\0' || (append("/") && append(rest)));
+            close(parent);
+            if (!fits) {
+              errno = ENAMETOOLONG;
+              return -1;
+            }
+            memcpy(work, StripSlashes(rewritten), strlen(StripSlashes(rewritten)) + 1);
+            *again = true;
+            return -1;
+          }
+        }
         if (rc < 0 && errno != EEXIST) {
           int saved = errno;
           close(parent);
           errno = saved;
           return -1;
         }
-        next = static_cast<int>(Openat2(g_root, buf, last ? flags : O_PATH | O_DIRECTORY, kInRoot));
+        next = static_cast<int>(Openat2(g_root, work, want, kInRoot));
       }
       if (next < 0) {
         int saved = errno;
@@ -185,10 +209,35 @@ int OpenInRoot(const char* path, int flags, bool create_dirs, bool create_file) 
       close(parent);
       parent = next;
     }
-    if (!last) buf[end] = '/';
+    if (!last) work[end] = '/';
     start = end + 1;
   }
   return parent;  // the last component, opened with `flags`
+}
+
+// Opens `path` inside the rootfs: symlinks (absolute ones included) and ".." are
+// resolved as if the rootfs were "/", so nothing can lead outside it (runc's
+// securejoin semantics). With create_dirs, missing components are made as
+// directories (through dangling symlinks too, within the rootfs); with
+// create_file the last one is made as an empty file. Returns -1 with errno set.
+int OpenInRoot(const char* path, int flags, bool create_dirs, bool create_file) {
+  path = StripSlashes(path);
+  int fd = static_cast<int>(Openat2(g_root, path, flags, kInRoot));
+  if (fd >= 0 || errno != ENOENT || !(create_dirs || create_file)) return fd;
+  static char work[PATH_MAX];
+  size_t len = strlen(path);
+  if (len >= sizeof work) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(work, path, len + 1);
+  for (int hops = 0; hops < 40; hops++) {  // 40: the kernel's own limit on symlinks in one walk
+    bool again;
+    fd = CreateWalk(work, flags, create_dirs, create_file, &again);
+    if (!again) return fd;
+  }
+  errno = ELOOP;
+  return -1;
 }
 
 // Resolves an op's path by its PathMode; returns the path to hand to the kernel.
