@@ -1,12 +1,11 @@
 import { isAbsolute, join, posix } from 'node:path';
 import { constants as c } from '../native/index.js';
-import { capabilityMask } from '../spec/capabilities.js';
 import { SpecError } from '../spec/errors.js';
-import { rlimitNumber } from '../spec/rlimits.js';
 import type { Hook, LinuxDevice, Mount, Spec } from '../spec/types.js';
 import { cloneFlagOf, isMapped, type NamespaceType } from './namespaces.js';
 import { parseMountOptions, propagationFlags } from './mount-options.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
+import { identityOps, rlimitOps } from './process.js';
 
 /** How /sys/fs/cgroup is given to the container, from the host's cgroup layout. */
 export type CgroupMountSource =
@@ -123,31 +122,14 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'remount', target: '/', flags: c.MS_RDONLY, clearFlags: 0, targetMode: 'as-is' });
   }
 
-  (process.rlimits ?? []).forEach((rlimit, i) => {
-    const resource = rlimitNumber(rlimit.type);
-    if (resource === undefined) throw new SpecError(`process.rlimits[${i}].type`, `unknown rlimit "${rlimit.type}"`);
-    ops.push({ kind: 'rlimit', name: rlimit.type, resource, soft: rlimitArg(rlimit.soft), hard: rlimitArg(rlimit.hard) });
-  });
+  ops.push(...rlimitOps(process));
 
   ops.push({ kind: 'setsid' });
   if (process.terminal) ops.push({ kind: 'open_pty' });
   else if (input.stdio !== undefined) ops.push({ kind: 'stdio', fds: input.stdio });
   ops.push({ kind: 'chdir', path: process.cwd, verifyInRoot: true });
 
-  const caps = process.capabilities ?? {};
-  const user = process.user;
-  ops.push({ kind: 'setgroups', gids: user.additionalGids ?? [] });
-  ops.push({ kind: 'bounding', keep: capabilityMask(caps.bounding ?? []), lastCap: input.lastCap });
-  ops.push({ kind: 'setuser', uid: user.uid, gid: user.gid });
-  ops.push({
-    kind: 'caps',
-    effective: capabilityMask(caps.effective ?? []),
-    permitted: capabilityMask(caps.permitted ?? []),
-    inheritable: capabilityMask(caps.inheritable ?? []),
-    ambient: capabilityMask(caps.ambient ?? []),
-  });
-  if (process.noNewPrivileges) ops.push({ kind: 'no_new_privs' });
-  ops.push({ kind: 'umask', mask: user.umask ?? 0o022 });
+  ops.push(...identityOps(process, input.lastCap));
 
   const env = containerEnv(process.env ?? [], input.home);
   const file = process.args[0]!;
@@ -161,11 +143,6 @@ export function planContainer(input: ContainerPlanInput): Plan {
   for (const hook of hooks.startContainer ?? []) ops.push(hookOp('startContainer', hook));
   ops.push({ kind: 'exec', file, args: process.args, env });
   return { cloneFlags, ops };
-}
-
-/** JSON gives 2**64 for RLIM_INFINITY; the child takes -1 for it. */
-function rlimitArg(value: number): number {
-  return value >= 2 ** 64 - 1 ? -1 : value;
 }
 
 function containerEnv(env: string[], home: string | undefined): string[] {

@@ -1,9 +1,8 @@
-import { capabilityMask } from '../spec/capabilities.js';
 import { SpecError } from '../spec/errors.js';
-import { rlimitNumber } from '../spec/rlimits.js';
 import type { Process } from '../spec/types.js';
 import { cloneFlagOf, type NamespaceType } from './namespaces.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
+import { identityOps, rlimitOps } from './process.js';
 
 export interface ExecPlanInput {
   /** The process to run: the container's own process config with the exec's overrides applied. */
@@ -32,31 +31,13 @@ export function planExec(input: ExecPlanInput): Plan {
   for (const join of joins) ops.push({ kind: 'setns', path: join.path, nstype: cloneFlagOf[join.type], what: join.type });
   if (joins.some((j) => j.type === 'pid')) ops.push({ kind: 'fork' });
 
-  (process.rlimits ?? []).forEach((rlimit, i) => {
-    const resource = rlimitNumber(rlimit.type);
-    if (resource === undefined) throw new SpecError(`process.rlimits[${i}].type`, `unknown rlimit "${rlimit.type}"`);
-    const value = (v: number): number => (v >= 2 ** 64 - 1 ? -1 : v);
-    ops.push({ kind: 'rlimit', name: rlimit.type, resource, soft: value(rlimit.soft), hard: value(rlimit.hard) });
-  });
+  ops.push(...rlimitOps(process));
   ops.push({ kind: 'setsid' });
   if (process.terminal) ops.push({ kind: 'open_pty' });
   else if (input.stdio !== undefined) ops.push({ kind: 'stdio', fds: input.stdio });
   ops.push({ kind: 'chdir', path: process.cwd, verifyInRoot: true });
 
-  const caps = process.capabilities ?? {};
-  const user = process.user;
-  ops.push({ kind: 'setgroups', gids: user.additionalGids ?? [] });
-  ops.push({ kind: 'bounding', keep: capabilityMask(caps.bounding ?? []), lastCap: input.lastCap });
-  ops.push({ kind: 'setuser', uid: user.uid, gid: user.gid });
-  ops.push({
-    kind: 'caps',
-    effective: capabilityMask(caps.effective ?? []),
-    permitted: capabilityMask(caps.permitted ?? []),
-    inheritable: capabilityMask(caps.inheritable ?? []),
-    ambient: capabilityMask(caps.ambient ?? []),
-  });
-  if (process.noNewPrivileges) ops.push({ kind: 'no_new_privs' });
-  ops.push({ kind: 'umask', mask: user.umask ?? 0o022 });
+  ops.push(...identityOps(process, input.lastCap));
   const env = process.env ?? [];
   const file = process.args[0]!;
   ops.push({ kind: 'resolve_exec', file, env });

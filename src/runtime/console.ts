@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import tty from 'node:tty';
+import { createRequire } from 'node:module';
 import { native } from '../native/index.js';
 
 /**
@@ -9,6 +9,9 @@ import { native } from '../native/index.js';
  * container wrote, then detaches.
  */
 export function attachConsole(masterFd: number): () => Promise<void> {
+  // Loaded here, not at the top: node:tty pulls in net and streams, which every
+  // `husk run` without a terminal would pay for at start-up.
+  const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
   const output = new tty.ReadStream(masterFd);
   // Reading the master fails with EIO once every slave fd is closed: the end of output.
   const drained = new Promise<void>((resolve) => output.once('close', () => resolve()));

@@ -133,6 +133,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     hooks: { ...(spec.hooks?.poststart && { poststart: spec.hooks.poststart }), ...(spec.hooks?.poststop && { poststop: spec.hooks.poststop }) },
   };
   let init: ChildHandle | undefined;
+  let cgroupFd: number | undefined;
   try {
     store.write(record);
     if (options.generated !== undefined) mkdirSync(rootfs, { mode: 0o755 });
@@ -142,6 +143,10 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     saveAppliedResources(store.dir(id), resources);
     debug(`cgroup ${cgroup.path} created`);
     const userNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+    // On a pure v2 host the child is born in its cgroup (clone3 CLONE_INTO_CGROUP):
+    // no cgroup.procs write, and never a moment outside its limits.
+    const v2Dir = layout.mode === 'v2' ? cgroup.v2Directory() : undefined;
+    cgroupFd = v2Dir !== undefined ? openSync(v2Dir, 'r') : undefined;
     init = await launchPlan(
       plan,
       {
@@ -149,7 +154,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
         onSyncPoint: async (point, child) => {
           if (point === SyncPoint.AfterClone) {
             init = child;
-            cgroup.addProcess(child.pid);
+            if (cgroupFd === undefined) cgroup.addProcess(child.pid);
             if (userNs) writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
             record.pid = child.pid;
             record.pidStartTime = procStat(child.pid)?.startTime;
@@ -180,6 +185,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
           }
         },
       },
+      cgroupFd,
     );
   } catch (error) {
     debug(`create failed: ${(error as Error).message}; cleaning up`);
@@ -189,6 +195,8 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     await cgroup.destroy().catch((e: Error) => warnTo(rt)(`cleanup: ${e.message}`));
     store.remove(id);
     throw error;
+  } finally {
+    if (cgroupFd !== undefined) closeSync(cgroupFd);
   }
   return { id, pid: init.pid, init };
 }

@@ -1,4 +1,4 @@
-import { spawn as spawnProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hook, HookName, State } from '../spec/types.js';
@@ -41,6 +41,8 @@ export async function runHook(name: HookName, hook: Hook, state: State, inside?:
 }
 
 function runOutside(describe: string, hook: Hook, input: string): Promise<void> {
+  // Loaded on first use: most containers have no hooks, and start-up time counts.
+  const { spawn: spawnProcess } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawnProcess(hook.path, (hook.args ?? [hook.path]).slice(1), {
       argv0: hook.args?.[0] ?? hook.path,

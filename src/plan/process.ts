@@ -1,0 +1,43 @@
+import { capabilityMask } from '../spec/capabilities.js';
+import { SpecError } from '../spec/errors.js';
+import { rlimitNumber } from '../spec/rlimits.js';
+import type { Process } from '../spec/types.js';
+import type { PlanOp } from './ops.js';
+
+/** process.rlimits as steps; JSON gives 2**64 for RLIM_INFINITY, the child takes -1 for it. */
+export function rlimitOps(process: Process): PlanOp[] {
+  const value = (v: number): number => (v >= 2 ** 64 - 1 ? -1 : v);
+  return (process.rlimits ?? []).map((rlimit, i) => {
+    const resource = rlimitNumber(rlimit.type);
+    if (resource === undefined) throw new SpecError(`process.rlimits[${i}].type`, `unknown rlimit "${rlimit.type}"`);
+    return { kind: 'rlimit', name: rlimit.type, resource, soft: value(rlimit.soft), hard: value(rlimit.hard) };
+  });
+}
+
+/**
+ * Who the process is, in the order the kernel allows: groups, the bounding set
+ * (needs CAP_SETPCAP, so before the uid changes), the uid/gid (keeping the
+ * permitted set), then the capability sets, no_new_privs and the umask.
+ */
+export function identityOps(process: Process, lastCap: number): PlanOp[] {
+  const caps = process.capabilities ?? {};
+  const user = process.user;
+  const permitted = capabilityMask(caps.permitted ?? []);
+  const inheritable = capabilityMask(caps.inheritable ?? []);
+  // The kernel raises an ambient capability only if it is permitted and inheritable;
+  // runc skips the others with a warning (`runc spec` of runc 1.1 asks for ambient
+  // capabilities without inheritable ones), and so do we.
+  const ambient = (caps.ambient ?? []).filter((name) => {
+    const bit = capabilityMask([name]);
+    return Math.floor(permitted / bit) % 2 === 1 && Math.floor(inheritable / bit) % 2 === 1;
+  });
+  const ops: PlanOp[] = [
+    { kind: 'setgroups', gids: user.additionalGids ?? [] },
+    { kind: 'bounding', keep: capabilityMask(caps.bounding ?? []), lastCap },
+    { kind: 'setuser', uid: user.uid, gid: user.gid },
+    { kind: 'caps', effective: capabilityMask(caps.effective ?? []), permitted, inheritable, ambient: capabilityMask(ambient) },
+  ];
+  if (process.noNewPrivileges) ops.push({ kind: 'no_new_privs' });
+  ops.push({ kind: 'umask', mask: user.umask ?? 0o022 });
+  return ops;
+}

@@ -1,0 +1,141 @@
+/** The container planner is pure: spec in, ordered steps out. No root needed. */
+import { describe, expect, it } from 'vitest';
+import { constants as c } from '../../../src/native/index.js';
+import { makedev, planContainer, type ContainerPlanInput } from '../../../src/plan/container.js';
+import { planExec } from '../../../src/plan/exec.js';
+import { parseMountOptions } from '../../../src/plan/mount-options.js';
+import { SyncPoint, type PlanOp } from '../../../src/plan/ops.js';
+import { defaultSpec } from '../../../src/spec/defaults.js';
+import { SpecError } from '../../../src/spec/errors.js';
+import type { Spec } from '../../../src/spec/types.js';
+
+function input(mutate?: (spec: Spec) => void): ContainerPlanInput {
+  const spec = defaultSpec({ args: ['/bin/app', 'x'], terminal: false });
+  mutate?.(spec);
+  return { spec, rootfs: '/b/rootfs', bundle: '/b', gatePath: '/run/husk/x/exec.fifo', lastCap: 40, cgroupMount: { kind: 'v2' } };
+}
+const kinds = (ops: PlanOp[]): string[] => ops.map((op) => op.kind);
+
+describe('planContainer', () => {
+  it('orders the steps as the init takes them', () => {
+    const plan = planContainer(input());
+    const order = kinds(plan.ops);
+    const at = (kind: string): number => order.indexOf(kind);
+    expect(order.slice(0, 4)).toEqual(['dumpable', 'pdeathsig', 'sync', 'open_gate']);
+    expect(at('enter_rootfs')).toBeLessThan(at('mask'));
+    expect(at('mask')).toBeLessThan(at('readonly'));
+    expect(at('readonly')).toBeLessThan(at('pivot_root'));
+    expect(at('pivot_root')).toBeLessThan(at('bounding'));
+    expect(at('bounding')).toBeLessThan(at('setuser'));
+    expect(at('setuser')).toBeLessThan(at('caps'));
+    expect(order.slice(-6)).toEqual(['resolve_exec', 'close_fds', 'pdeathsig', 'sync', 'wait_gate', 'exec']);
+    expect(plan.ops.at(-3)).toEqual({ kind: 'sync', point: SyncPoint.Ready });
+    expect(plan.ops.at(-1)).toEqual({ kind: 'exec', file: '/bin/app', args: ['/bin/app', 'x'], env: expect.any(Array) });
+    // new namespaces come from clone3 itself, except cgroup (made after the cgroup is joined)
+    expect(plan.cloneFlags & c.CLONE_NEWPID).toBeTruthy();
+    expect(plan.cloneFlags & c.CLONE_NEWNS).toBeTruthy();
+    expect(plan.cloneFlags & c.CLONE_NEWCGROUP).toBe(0);
+  });
+
+  it('makes the rootfs a mount point before entering it, and nothing propagates back', () => {
+    const ops = planContainer(input()).ops;
+    const mounts = ops.filter((op) => op.kind === 'mount');
+    expect(mounts[0]).toMatchObject({ source: null, target: '/', flags: c.MS_SLAVE | c.MS_REC });
+    expect(mounts[1]).toMatchObject({ source: '/b/rootfs', target: '/b/rootfs', flags: c.MS_BIND | c.MS_REC });
+  });
+
+  it('turns a read-only bind into a bind and a remount, and resolves relative sources in the bundle', () => {
+    const ops = planContainer(input((spec) => spec.mounts!.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro', 'nosuid', 'rprivate'] }))).ops;
+    const i = ops.findIndex((op) => op.kind === 'mount' && op.target === '/data');
+    expect(ops[i]).toMatchObject({ source: '/b/data', fstype: null, flags: c.MS_BIND | c.MS_REC, targetMode: 'in-root-mkdir' });
+    expect(ops[i + 1]).toMatchObject({ kind: 'remount', target: '/data', flags: c.MS_RDONLY | c.MS_NOSUID, targetMode: 'in-root' });
+    expect(ops[i + 2]).toMatchObject({ kind: 'mount', source: null, target: '/data', flags: c.MS_PRIVATE | c.MS_REC });
+  });
+
+  it('binds the host devices instead of mknod in a user namespace, and becomes its root first', () => {
+    const ops = planContainer(
+      input((spec) => {
+        spec.linux!.namespaces!.push({ type: 'user' });
+        spec.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+        spec.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      }),
+    ).ops;
+    expect(ops.some((op) => op.kind === 'mknod')).toBe(false);
+    expect(ops).toContainEqual({ kind: 'mount', source: '/dev/null', target: '/dev/null', fstype: null, flags: c.MS_BIND, data: null, targetMode: 'in-root-file' });
+    const sync = ops.findIndex((op) => op.kind === 'sync');
+    expect(ops[sync + 1]!.kind).toBe('open_gate'); // still as the runtime's own uid
+    expect(ops[sync + 2]).toEqual({ kind: 'setuser', uid: 0, gid: 0 });
+  });
+
+  it('skips ambient capabilities that are not also permitted and inheritable (runc 1.1 spec)', () => {
+    const ops = planContainer(input((spec) => (spec.process!.capabilities!.ambient = ['CAP_KILL', 'CAP_NET_BIND_SERVICE']))).ops;
+    expect(ops.find((op) => op.kind === 'caps')).toMatchObject({ ambient: 0 });
+    const kept = planContainer(
+      input((spec) => {
+        spec.process!.capabilities!.inheritable = ['CAP_KILL'];
+        spec.process!.capabilities!.ambient = ['CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+      }),
+    ).ops;
+    expect(kept.find((op) => op.kind === 'caps')).toMatchObject({ ambient: 1 << 5 });
+  });
+
+  it('writes sysctls through the container\'s /proc before /proc/sys turns read-only', () => {
+    const ops = planContainer(input((spec) => (spec.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }))).ops;
+    const write = ops.findIndex((op) => op.kind === 'write_file' && op.path === 'proc/sys/net/ipv4/ip_forward');
+    expect(write).toBeGreaterThan(0);
+    expect(write).toBeLessThan(ops.findIndex((op) => op.kind === 'readonly'));
+  });
+
+  it('uses MS_MOVE + chroot with --no-pivot, and the tmpfs root for the embedded default', () => {
+    const ops = planContainer({ ...input(), noPivot: true, rootfsTmpfs: true, rootfsSymlinks: [['usr/bin', '/bin']] }).ops;
+    expect(kinds(ops)).toContain('move_chroot');
+    expect(kinds(ops)).not.toContain('pivot_root');
+    expect(ops).toContainEqual({ kind: 'mount', source: 'tmpfs', target: '/b/rootfs', fstype: 'tmpfs', flags: c.MS_NOSUID | c.MS_NODEV, data: 'mode=755', targetMode: 'as-is' });
+    expect(ops[ops.findIndex((op) => op.kind === 'enter_rootfs') + 1]).toEqual({ kind: 'symlink', target: 'usr/bin', path: '/bin' });
+  });
+
+  it('refuses what it cannot do, naming the JSON path', () => {
+    const noMountNs = (): unknown => planContainer(input((spec) => (spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'mount'))));
+    expect(noMountNs).toThrow(new SpecError('linux.namespaces', 'a new mount namespace is required (the rootfs is set up in it)'));
+    const joinPid = (): unknown => planContainer(input((spec) => (spec.linux!.namespaces![0] = { type: 'pid', path: '/proc/1/ns/pid' })));
+    expect(joinPid).toThrow('linux.namespaces[0].path: joining an existing pid namespace is not supported by husk yet');
+    const idmap = (): unknown => planContainer(input((spec) => spec.mounts!.push({ destination: '/x', type: 'bind', source: '/x', options: ['idmap'] })));
+    expect(idmap).toThrow('mounts[7].options[0]: mount option "idmap" is not supported by husk');
+  });
+});
+
+describe('planExec', () => {
+  it('joins user first and mount last, and forks into a joined pid namespace', () => {
+    const spec = defaultSpec({ args: ['sh'], terminal: false });
+    const plan = planExec({
+      process: spec.process!,
+      joins: [
+        { type: 'mount', path: '/proc/9/ns/mnt' },
+        { type: 'pid', path: '/proc/9/ns/pid' },
+        { type: 'user', path: '/proc/9/ns/user' },
+      ],
+      lastCap: 40,
+    });
+    const setns = plan.ops.filter((op) => op.kind === 'setns').map((op) => (op as { what: string }).what);
+    expect(setns).toEqual(['user', 'pid', 'mount']);
+    expect(kinds(plan.ops)[kinds(plan.ops).indexOf('setns') + 3]).toBe('fork');
+    expect(plan.cloneFlags).toBe(0);
+  });
+});
+
+describe('helpers', () => {
+  it('parses mount options as runc does', () => {
+    expect(parseMountOptions(['nosuid', 'noexec', 'mode=755', 'size=65536k', 'rw', 'rslave'], 'm')).toEqual({
+      flags: c.MS_NOSUID | c.MS_NOEXEC,
+      clearFlags: c.MS_RDONLY,
+      propagation: [c.MS_SLAVE | c.MS_REC],
+      data: 'mode=755,size=65536k',
+    });
+  });
+
+  it('computes device numbers as glibc makedev does', () => {
+    expect(makedev(1, 3)).toBe(0x103);
+    expect(makedev(136, 2)).toBe(0x8802);
+    expect(makedev(10, 300)).toBe(0x100a2c); // minor above 255: its high bits go to bit 20
+  });
+});
