@@ -198,7 +198,7 @@ describe('pause, resume, update', () => {
     });
     const id = newId('update');
     const run = husk.run(['run', '--bundle', bundle.dir, id]);
-    await waitFor('running', async () => (await husk.run(['state', id])).stdout.toString().includes('"running"'));
+    await waitFor('running', async () => String((await husk.run(['state', id])).stdout).includes('"running"'));
 
     const update = await husk.run(['update', '--pids-limit', '6', id]);
     expect(update.stderr).toBe('');
