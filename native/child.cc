@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include "escape_probe.h"
+#include "fd_passing.h"
 #include "sync_proto.h"
 
 #ifndef TIOCGPTPEER
@@ -69,18 +70,9 @@ inline void Check(long rc) {
 void SendFd(int fd, int32_t kind) {
   SyncMsg msg{kSyncFd, g_op, 0, kind};
   struct iovec iov = {&msg, sizeof msg};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  memset(control, 0, sizeof control);
-  struct msghdr mh = {};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  struct msghdr mh;
+  FdControl control;
+  PrepareFdMessage(&mh, &iov, &control, fd);
   while (sendmsg(g_sync, &mh, MSG_NOSIGNAL) < 0) {
     if (errno != EINTR) Fail(errno);
   }

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "errors.h"
+#include "fd_passing.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -201,17 +202,9 @@ Napi::Value SendFdToSocket(const Napi::CallbackInfo& info) {
     ThrowErrno(env, "connect", path.c_str());
   }
   struct iovec iov = {const_cast<char*>(name.c_str()), name.size()};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr mh = {};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+  struct msghdr mh;
+  FdControl control;
+  PrepareFdMessage(&mh, &iov, &control, fd);
   ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
   int saved = errno;
   close(sock);

@@ -5,7 +5,7 @@ import type { Hook, LinuxDevice, Mount, Spec } from '../spec/types.js';
 import { cloneFlagOf, isMapped, type NamespaceType } from './namespaces.js';
 import { parseMountOptions, propagationFlags } from './mount-options.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
-import { identityOps, rlimitOps } from './process.js';
+import { processOps } from './process.js';
 
 /** How /sys/fs/cgroup is given to the container, from the host's cgroup layout. */
 export type CgroupMountSource =
@@ -122,14 +122,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'remount', target: '/', flags: c.MS_RDONLY, clearFlags: 0, targetMode: 'as-is' });
   }
 
-  ops.push(...rlimitOps(process));
-
-  ops.push({ kind: 'setsid' });
-  if (process.terminal) ops.push({ kind: 'open_pty' });
-  else if (input.stdio !== undefined) ops.push({ kind: 'stdio', fds: input.stdio });
-  ops.push({ kind: 'chdir', path: process.cwd, verifyInRoot: true });
-
-  ops.push(...identityOps(process, input.lastCap));
+  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio }));
 
   const env = containerEnv(process.env ?? [], input.home);
   const file = process.args[0]!;

@@ -2,7 +2,7 @@ import { SpecError } from '../spec/errors.js';
 import type { Process } from '../spec/types.js';
 import { cloneFlagOf, type NamespaceType } from './namespaces.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
-import { identityOps, rlimitOps } from './process.js';
+import { processOps } from './process.js';
 
 export interface ExecPlanInput {
   /** The process to run: the container's own process config with the exec's overrides applied. */
@@ -31,13 +31,8 @@ export function planExec(input: ExecPlanInput): Plan {
   for (const join of joins) ops.push({ kind: 'setns', path: join.path, nstype: cloneFlagOf[join.type], what: join.type });
   if (joins.some((j) => j.type === 'pid')) ops.push({ kind: 'fork' });
 
-  ops.push(...rlimitOps(process));
-  ops.push({ kind: 'setsid' });
-  if (process.terminal) ops.push({ kind: 'open_pty' });
-  else if (input.stdio !== undefined) ops.push({ kind: 'stdio', fds: input.stdio });
-  ops.push({ kind: 'chdir', path: process.cwd, verifyInRoot: true });
+  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio }));
 
-  ops.push(...identityOps(process, input.lastCap));
   const env = process.env ?? [];
   const file = process.args[0]!;
   ops.push({ kind: 'resolve_exec', file, env });

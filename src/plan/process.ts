@@ -4,6 +4,20 @@ import { rlimitNumber } from '../spec/rlimits.js';
 import type { Process } from '../spec/types.js';
 import type { PlanOp } from './ops.js';
 
+/**
+ * The process's own attributes, the same for a container's init and for exec:
+ * rlimits, a session (and the pty as its controlling terminal), stdio, the cwd
+ * (checked to be inside the root), then its identity.
+ */
+export function processOps(process: Process, options: { lastCap: number; stdio?: [number, number, number] | undefined }): PlanOp[] {
+  const ops: PlanOp[] = [...rlimitOps(process), { kind: 'setsid' }];
+  if (process.terminal) ops.push({ kind: 'open_pty' });
+  else if (options.stdio !== undefined) ops.push({ kind: 'stdio', fds: options.stdio });
+  ops.push({ kind: 'chdir', path: process.cwd, verifyInRoot: true });
+  ops.push(...identityOps(process, options.lastCap));
+  return ops;
+}
+
 /** process.rlimits as steps; JSON gives 2**64 for RLIM_INFINITY, the child takes -1 for it. */
 export function rlimitOps(process: Process): PlanOp[] {
   const value = (v: number): number => (v >= 2 ** 64 - 1 ? -1 : v);

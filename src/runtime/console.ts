@@ -2,6 +2,26 @@ import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { native } from '../native/index.js';
 
+/** Where a process's pty master goes: runc's --console-socket, or a callback (attach it here). */
+export interface ConsoleTarget {
+  consoleSocket?: string;
+  onConsole?: (masterFd: number) => void;
+}
+
+/** Hands the pty master the child sent to its target; owns the fd. */
+export function deliverConsole(target: ConsoleTarget, masterFd: number): void {
+  if (target.consoleSocket === undefined) {
+    if (target.onConsole !== undefined) target.onConsole(masterFd);
+    else native.closeRange(masterFd, masterFd);
+    return;
+  }
+  try {
+    native.sendFdToSocket(target.consoleSocket, masterFd);
+  } finally {
+    native.closeRange(masterFd, masterFd);
+  }
+}
+
 /**
  * Attaches a container's pty master to this process's terminal (husk run with
  * process.terminal and no --console-socket): raw mode, both directions, and

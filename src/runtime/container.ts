@@ -23,6 +23,7 @@ import { loadBundle } from '../spec/load.js';
 import type { ContainerStatus, Spec, State } from '../spec/types.js';
 import { ChildHandle, type Exit, exitStatusCode } from './child.js';
 import { withDefaultDevices } from './devices.js';
+import { deliverConsole } from './console.js';
 import { ContainerError } from './errors.js';
 import { runHooks, runHooksWarnOnly } from './hooks.js';
 import { launchPlan } from './launch.js';
@@ -173,17 +174,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
             return Buffer.from(JSON.stringify(toOciState(record, 'created')));
           }
         },
-        onFd: (_kind, fd) => {
-          if (options.consoleSocket !== undefined) {
-            try {
-              native.sendFdToSocket(options.consoleSocket, fd);
-            } finally {
-              native.closeRange(fd, fd);
-            }
-          } else {
-            options.onConsole?.(fd);
-          }
-        },
+        onFd: (_kind, fd) => deliverConsole(options, fd),
       },
       cgroupFd,
     );

@@ -1,5 +1,4 @@
 import { readFileSync, readlinkSync } from 'node:fs';
-import { native } from '../native/index.js';
 import { planExec } from '../plan/exec.js';
 import { type NamespaceType, procNsName } from '../plan/namespaces.js';
 import { SyncPoint } from '../plan/ops.js';
@@ -7,6 +6,7 @@ import type { Process } from '../spec/types.js';
 import { validateProcess } from '../spec/validate.js';
 import type { ChildHandle } from './child.js';
 import { managerOf, type RuntimeOptions, statusOf } from './container.js';
+import { deliverConsole } from './console.js';
 import { ContainerError } from './errors.js';
 import { launchPlan } from './launch.js';
 import { StateStore } from './state.js';
@@ -75,16 +75,6 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
     onSyncPoint(point, child) {
       if (point === SyncPoint.AfterClone) cgroup?.addProcess(child.pid);
     },
-    onFd(_kind, fd) {
-      if (options.consoleSocket !== undefined) {
-        try {
-          native.sendFdToSocket(options.consoleSocket, fd);
-        } finally {
-          native.closeRange(fd, fd);
-        }
-      } else {
-        options.onConsole?.(fd);
-      }
-    },
+    onFd: (_kind, fd) => deliverConsole(options, fd),
   });
 }

@@ -6,11 +6,18 @@ import { execa, type Options, type ResultPromise } from 'execa';
 import { spawn as spawnProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { afterAll } from 'vitest';
+import type { TestBundle } from './rootfs.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const cliPath = join(repoRoot, 'dist', 'cli.js');
+/**
+ * Where tests put containers: beneath the test's own cgroup ("self"), unless the runner set up
+ * a delegated parent (scripts/vm/delegate.mjs: pure cgroup v2 hosts whose own cgroup is not the root).
+ */
+export const testCgroupParent = process.env['HUSK_TEST_CGROUP_PARENT'] ?? 'self';
 
 export interface Husk {
   /** The --root state directory. */
@@ -31,7 +38,7 @@ export function makeHusk(): Husk {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
   const root = mkdtempSync('/run/husk-test-');
   const run = (args: string[], options: Options = {}): ResultPromise =>
-    execa('node', [cliPath, '--root', root, '--cgroup-parent', 'self', ...args], {
+    execa('node', [cliPath, '--root', root, '--cgroup-parent', testCgroupParent, ...args], {
       reject: false,
       timeout: 60_000,
       ...options,
@@ -42,7 +49,7 @@ export function makeHusk(): Husk {
     const base = join(root, `.out-${outputs++}`);
     const out = openSync(`${base}.stdout`, 'w');
     const err = openSync(`${base}.stderr`, 'w');
-    const child = spawnProcess('node', [cliPath, '--root', root, '--cgroup-parent', 'self', ...args], { stdio: ['ignore', out, err] });
+    const child = spawnProcess('node', [cliPath, '--root', root, '--cgroup-parent', testCgroupParent, ...args], { stdio: ['ignore', out, err] });
     closeSync(out);
     closeSync(err);
     const exitCode = await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0))));
@@ -103,4 +110,19 @@ export function processesMatching(needle: string): number[] {
     }
   }
   return pids;
+}
+
+/**
+ * A test file's husk: one private state root, the bundles it makes, ids unique
+ * to this run; all removed after the file's tests (every container deleted).
+ */
+export function useHuskSuite(): { husk: Husk; bundles: TestBundle[]; newId: (what: string) => string } {
+  const husk = makeHusk();
+  const bundles: TestBundle[] = [];
+  let counter = 0;
+  afterAll(async () => {
+    await husk.cleanup();
+    for (const bundle of bundles) await bundle.cleanup();
+  });
+  return { husk, bundles, newId: (what) => `${what}-${process.pid}-${counter++}` };
 }

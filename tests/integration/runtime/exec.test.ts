@@ -3,27 +3,17 @@
  * with the container's process attributes unless told otherwise.
  */
 import { readlinkSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeHusk, type Husk } from '../../helpers/husk.js';
-import { makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
+import { describe, expect, it } from 'vitest';
+import { useHuskSuite } from '../../helpers/husk.js';
+import { makeTestBundle } from '../../helpers/rootfs.js';
 import type { Spec, State } from '../../../src/spec/types.js';
 
-let husk: Husk;
-const bundles: TestBundle[] = [];
-let counter = 0;
-
-beforeAll(() => {
-  husk = makeHusk();
-});
-afterAll(async () => {
-  await husk.cleanup();
-  for (const bundle of bundles) await bundle.cleanup();
-});
+const { husk, bundles, newId } = useHuskSuite();
 
 async function running(mutate?: (spec: Spec) => void): Promise<{ id: string; init: number }> {
   const bundle = await makeTestBundle({ args: ['sleep', '300'], ...(mutate && { mutate }) });
   bundles.push(bundle);
-  const id = `exec-${process.pid}-${counter++}`;
+  const id = newId('exec');
   const run = await husk.detached(['run', '-d', '--bundle', bundle.dir, id]);
   expect(run.stderr).toBe('');
   const state = JSON.parse(String((await husk.run(['state', id])).stdout)) as State;

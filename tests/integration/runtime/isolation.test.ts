@@ -5,28 +5,18 @@
  * Runs for real as root: the container's process is the static testinit.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeHusk, type Husk } from '../../helpers/husk.js';
-import { makeTestBundle, testUser, type TestBundle } from '../../helpers/rootfs.js';
+import { describe, expect, it } from 'vitest';
+import { useHuskSuite } from '../../helpers/husk.js';
+import { makeTestBundle, testUser } from '../../helpers/rootfs.js';
 import type { Spec } from '../../../src/spec/types.js';
 
-let husk: Husk;
-const bundles: TestBundle[] = [];
-let counter = 0;
-
-beforeAll(() => {
-  husk = makeHusk();
-});
-afterAll(async () => {
-  await husk.cleanup();
-  for (const bundle of bundles) await bundle.cleanup();
-});
+const { husk, bundles, newId } = useHuskSuite();
 
 /** Runs testinit with `args` in a fresh container; returns its stdout (asserting exit 0). */
 async function inContainer(args: string[], mutate?: (spec: Spec) => void, extraRunArgs: string[] = []): Promise<string> {
   const bundle = await makeTestBundle({ args, ...(mutate && { mutate }) });
   bundles.push(bundle);
-  const result = await husk.run(['run', '--bundle', bundle.dir, ...extraRunArgs, `iso-${process.pid}-${counter++}`]);
+  const result = await husk.run(['run', '--bundle', bundle.dir, ...extraRunArgs, newId('iso')]);
   expect(result.stderr).toBe('');
   expect(result.exitCode).toBe(0);
   return String(result.stdout);
@@ -103,7 +93,7 @@ describe('the host root is out of reach', () => {
       },
     });
     bundles.push(bundle);
-    const result = await husk.run(['run', '--bundle', bundle.dir, `escape-${counter++}`]);
+    const result = await husk.run(['run', '--bundle', bundle.dir, newId('escape')]);
     expect(existsSync('/etc/os-release')).toBe(true);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('open /etc/os-release after the escape attempt: ENOENT');
@@ -139,7 +129,7 @@ describe('masked and read-only paths', () => {
     const bundle = async (readonly: boolean): Promise<string> => {
       const b = await makeTestBundle({ args: ['open-write', '/etc/marker'], files, mutate: (spec) => (spec.root!.readonly = readonly) });
       bundles.push(b);
-      const result = await husk.run(['run', '--bundle', b.dir, `ro-${readonly}-${counter++}`]);
+      const result = await husk.run(['run', '--bundle', b.dir, newId(`ro-${readonly}`)]);
       return String(result.stdout).trim();
     };
     expect(await bundle(true)).toBe('EROFS');

@@ -6,23 +6,12 @@
 import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cgroupDirsNamed, cliPath, makeHusk, processesMatching, type Husk } from '../../helpers/husk.js';
-import { makeHostToolsBundle, makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
+import { describe, expect, it } from 'vitest';
+import { cgroupDirsNamed, cliPath, processesMatching, useHuskSuite } from '../../helpers/husk.js';
+import { makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
 import type { Spec, State } from '../../../src/spec/types.js';
 
-let husk: Husk;
-const bundles: TestBundle[] = [];
-let counter = 0;
-const newId = (what: string): string => `${what}-${process.pid}-${counter++}`;
-
-beforeAll(() => {
-  husk = makeHusk();
-});
-afterAll(async () => {
-  await husk.cleanup();
-  for (const bundle of bundles) await bundle.cleanup();
-});
+const { husk, bundles, newId } = useHuskSuite();
 
 async function bundleWith(args: string[], mutate?: (spec: Spec) => void, files?: Record<string, string>): Promise<TestBundle> {
   const bundle = await makeTestBundle({ args, ...(mutate && { mutate }), ...(files && { files }) });

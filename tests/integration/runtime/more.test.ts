@@ -6,23 +6,12 @@
 import { spawn as spawnProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createContainer, containerState, deleteContainer, runContainer, startContainer } from '../../../src/index.js';
-import { cgroupDirsNamed, makeHusk, processesMatching, type Husk } from '../../helpers/husk.js';
-import { makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
+import { cgroupDirsNamed, processesMatching, useHuskSuite } from '../../helpers/husk.js';
+import { makeTestBundle } from '../../helpers/rootfs.js';
 
-let husk: Husk;
-const bundles: TestBundle[] = [];
-let counter = 0;
-const newId = (what: string): string => `${what}-${process.pid}-${counter++}`;
-
-beforeAll(() => {
-  husk = makeHusk();
-});
-afterAll(async () => {
-  await husk.cleanup();
-  for (const bundle of bundles) await bundle.cleanup();
-});
+const { husk, bundles, newId } = useHuskSuite();
 
 describe('mount destinations', () => {
   it('a destination reached through a symlink that points outside the rootfs is mounted inside it', async () => {
