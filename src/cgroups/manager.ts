@@ -113,6 +113,55 @@ function enableControllers(dir: string): void {
   }
 }
 
+/** The controllers bound to the cgroup2 tree that `resources` would write to. */
+function v2ControllersNeeded(r: LinuxResources, layout: CgroupLayout): string[] {
+  const wanted: string[] = [];
+  const m = r.memory;
+  if (m !== undefined && (m.limit || m.reservation || m.swap)) wanted.push('memory');
+  const c = r.cpu;
+  if (c !== undefined && (c.shares || c.quota || c.period || c.burst !== undefined || c.idle !== undefined)) wanted.push('cpu');
+  if (c !== undefined && (c.cpus || c.mems)) wanted.push('cpuset');
+  if (r.pids?.limit) wanted.push('pids');
+  if (r.blockIO !== undefined) wanted.push('io');
+  if ((r.hugepageLimits ?? []).length > 0) wanted.push('hugetlb');
+  for (const key of Object.keys(r.unified ?? {})) {
+    const controller = key.slice(0, key.indexOf('.'));
+    if (controller !== 'cgroup' && !key.endsWith('.pressure')) wanted.push(controller);
+  }
+  return [...new Set(wanted)].filter((c) => controllerOwner(layout, c) === 'v2');
+}
+
+/**
+ * A cgroup2 directory has a controller's files only if its parent enabled it in
+ * cgroup.subtree_control. The common reason it could not: the parent holds processes and the
+ * controller is a domain one (memory, io, hugetlb), which cgroup v2 refuses ("no internal
+ * processes"): the case of `--cgroup-parent self` on a systemd host. Say so, not "ENOENT".
+ */
+function requireV2Controllers(dir: string, wanted: string[]): void {
+  const have = new Set((readOptional(dir, 'cgroup.controllers') ?? '').trim().split(/\s+/).filter(Boolean));
+  const missing = wanted.filter((c) => !have.has(c));
+  if (missing.length === 0) return;
+  const parent = join(dir, '..');
+  const procs = (readOptional(parent, 'cgroup.procs') ?? '').trim().split('\n').filter(Boolean);
+  const parentHas = new Set((readOptional(parent, 'cgroup.controllers') ?? '').trim().split(/\s+/).filter(Boolean));
+  const names = missing.join(', ');
+  let why: string;
+  if (missing.some((c) => !parentHas.has(c))) {
+    why = `${parent} itself does not have ${missing.filter((c) => !parentHas.has(c)).join(', ')} (not delegated to it)`;
+  } else if (procs.length > 0) {
+    why =
+      `${parent} holds processes (${procs.length}, e.g. pid ${procs[0]}), and cgroup v2 does not let a cgroup with processes of its own ` +
+      `give domain controllers such as memory and io to its children (the "no internal processes" rule)`;
+  } else {
+    why = `${parent}/cgroup.subtree_control does not enable ${names}`;
+  }
+  throw new CgroupError(
+    `cgroup v2: ${names} cannot be used in ${dir}: ${why}. Place containers beneath a cgroup without processes: ` +
+      `--cgroup-parent (or HUSK_CGROUP_PARENT) naming an empty cgroup, e.g. the default /husk, or a systemd scope/service with Delegate=yes`,
+    { path: parent, step: 'apply' },
+  );
+}
+
 function rmdirQuiet(dir: string): void {
   try {
     rmdirSync(dir);
@@ -236,6 +285,7 @@ class FsCgroupManager implements CgroupManager {
     validateResources(resources, this.layout);
     if (resources === undefined || resources === null) return;
     const { memory, cpu, pids, blockIO, hugepageLimits, devices, network, unified } = resources;
+    if (this.v2 !== undefined) requireV2Controllers(this.v2.dir, v2ControllersNeeded(resources, this.layout));
     const at = (controller: string) => this.owner(controller);
     if (memory !== undefined) {
       const o = at('memory');
