@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { enterDelegatedLeaf } from './vm/delegate.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const vitest = join(repo, 'node_modules', 'vitest', 'vitest.mjs');
@@ -59,6 +60,16 @@ function isPureV2() {
     return false;
   }
 }
+
+// On a pure v2 host whose own cgroup is not the root, tests need a delegated parent (see
+// scripts/vm/delegate.mjs); set up once for both parts, undone at the end.
+const delegation = isPureV2() ? enterDelegatedLeaf() : { env: {}, restore: () => {} };
+if (delegation.note !== undefined) console.log(delegation.note);
+if (delegation.problem !== undefined) {
+  console.log(`cgroup v2: containers cannot get memory/io limits beneath this runner's cgroup: ${delegation.problem}`);
+  lines.push(`cgroup v2 delegation NOT POSSIBLE (tests with memory/io limits will fail): ${delegation.problem}`);
+}
+Object.assign(process.env, delegation.env);
 
 try {
   if (hostPart) {
@@ -111,6 +122,12 @@ try {
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
+  try {
+    delegation.restore();
+  } catch (error) {
+    lines.push(error.message);
+    totals.failed += 1;
+  }
 }
 
 console.log('\n== summary ==');

@@ -18,10 +18,13 @@ export function requireTestinit(): void {
 const made: CgroupManager[] = [];
 let counter = 0;
 
+/** Where test cgroups go: beneath our own cgroup, or the delegated parent of scripts/vm/delegate.mjs. */
+export const testCgroupParent = process.env['HUSK_TEST_CGROUP_PARENT'] ?? 'self';
+
 /** A new cgroup beneath the test process's own cgroup in every hierarchy (parent "self"). */
 export function newCgroup(label: string, prefix = ''): CgroupManager {
   const name = `${prefix}husk-test-${process.pid}-${label}-${counter++}`;
-  const m = createCgroupManager(resolveCgroupsPath(name, name, 'self'));
+  const m = createCgroupManager(resolveCgroupsPath(name, name, testCgroupParent));
   made.push(m);
   return m;
 }

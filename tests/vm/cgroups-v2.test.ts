@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCgroupManager, detectCgroups, resolveCgroupsPath } from '../../src/cgroups/index.js';
 import { native } from '../../src/native/index.js';
-import { cleanupCgroups, newCgroup, requireTestinit, spawnGated, testinit } from '../cgroups/lib.js';
+import { cleanupCgroups, newCgroup, requireTestinit, spawnGated, testCgroupParent, testinit } from '../cgroups/lib.js';
 import { defineManagerScenarios } from '../cgroups/scenarios.js';
 
 const layout = detectCgroups();
@@ -27,7 +27,7 @@ describe.skipIf(!isV2)(`cgroup v2 (NOT RUN unless pure v2; this host is ${layout
 
   it('enables controllers in every ancestor, never in the leaf; destroy removes what it created', async () => {
     const parent = `husk-vm-parent-${process.pid}`;
-    const cg = createCgroupManager(resolveCgroupsPath(`${parent}/leaf`, 'x', 'self'));
+    const cg = createCgroupManager(resolveCgroupsPath(`${parent}/leaf`, 'x', testCgroupParent));
     cg.create();
     const dir = cg.v2Directory()!;
     const parentDir = join(dir, '..');

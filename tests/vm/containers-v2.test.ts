@@ -19,6 +19,7 @@ import {
 } from '../../src/runtime/container.js';
 import { containerStats, pauseContainer, resumeContainer, updateContainer } from '../../src/runtime/resources.js';
 import type { Spec } from '../../src/spec/types.js';
+import { testCgroupParent } from '../cgroups/lib.js';
 import { makeHostToolsBundle, makeTestBundle, type TestBundle } from '../helpers/rootfs.js';
 
 const isV2 = detectCgroups().mode === 'v2';
@@ -77,7 +78,7 @@ async function removeAndCheck(id: string): Promise<void> {
 
 describe.skipIf(!isV2)('containers on pure cgroup v2', () => {
   beforeAll(() => {
-    rt = { root: mkdtempSync('/run/husk-vm-'), cgroupParent: 'self' };
+    rt = { root: mkdtempSync('/run/husk-vm-'), cgroupParent: testCgroupParent };
     outDir = mkdtempSync('/tmp/husk-vm-out-');
   });
   afterAll(async () => {
