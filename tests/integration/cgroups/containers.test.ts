@@ -229,6 +229,29 @@ describe('pause, resume, update', () => {
     expectNoLeftovers(id);
   });
 
+  it('events streams stats every --interval and an oom event, and ends when the container stops', async () => {
+    const bundle = await shellBundle('while [ ! -e /tmp/go ]; do sleep 0.05; done; /testinit hog 256; exec /testinit sleep 1', {
+      memory: { limit: 32 << 20, swap: 32 << 20 },
+    });
+    const id = newId('events');
+    await runDetached(bundle, id);
+    const events = husk.run(['events', '--interval', '300ms', id]);
+    let seen = '';
+    const stdout = (events as unknown as { stdout: NodeJS.ReadableStream }).stdout;
+    stdout.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    await waitFor('a first stats event', () => seen.includes('"type":"stats"'));
+    writeFileSync(join(bundle.rootfs, 'tmp', 'go'), ''); // the hog starts only once events watches
+    const result = await events;
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const lines = String(result.stdout).trim().split('\n').map((l) => JSON.parse(l) as { type: string; id: string });
+    expect(lines.filter((e) => e.type === 'stats').length).toBeGreaterThanOrEqual(2);
+    expect(lines).toContainEqual({ type: 'oom', id });
+    expect(lines.every((e) => e.id === id)).toBe(true);
+    expect((await husk.run(['delete', id])).exitCode).toBe(0);
+    expectNoLeftovers(id);
+  });
+
   it('events and update refuse a stopped container; pause refuses a created one', async () => {
     const bundle = await testinitBundle(['true']);
     const id = newId('stopped');
