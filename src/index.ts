@@ -27,6 +27,8 @@ export {
 } from './runtime/container.js';
 export { spawn, type SpawnOptions, type SpawnedProcess } from './runtime/spawn.js';
 export { execInContainer, type ExecOptions } from './runtime/exec.js';
+export { pauseContainer, resumeContainer, updateContainer, containerStats } from './runtime/resources.js';
+export type { CgroupStats, LinuxResources } from './cgroups/index.js';
 export { containerTop, containerProcessTree, type PsTable, type TreeNode } from './ps/index.js';
 export { hostRootfsSpec } from './runtime/host-rootfs.js';
 export { exitStatusCode, type Exit } from './runtime/child.js';
