@@ -23,7 +23,7 @@ import {
 } from '../../src/ps/index.js';
 import { containerCgroup, containerProcesses, containerState, deleteContainer, type RuntimeOptions } from '../../src/runtime/container.js';
 import { ContainerError } from '../../src/runtime/errors.js';
-import { cgroupDirsNamed, cliPath, makeHusk, type Husk } from '../helpers/husk.js';
+import { cgroupDirsNamed, cliPath, makeHusk, testCgroupParent, type Husk } from '../helpers/husk.js';
 import { makeHostToolsBundle, makeTestBundle, type TestBundle } from '../helpers/rootfs.js';
 
 const execPs = promisify(execFile);
@@ -104,7 +104,7 @@ async function runDetached(args: string[], outPath: string): Promise<{ exitCode:
   const out = openSync(outPath, 'w');
   const err = openSync(errPath, 'w');
   try {
-    const child = spawn(process.execPath, [cliPath, '--root', husk.root, '--cgroup-parent', 'self', ...args], {
+    const child = spawn(process.execPath, [cliPath, '--root', husk.root, '--cgroup-parent', testCgroupParent, ...args], {
       stdio: ['ignore', out, err],
     });
     const exitCode = await new Promise<number | null>((resolve, reject) => {
@@ -197,7 +197,7 @@ beforeAll(async () => {
     const help = await husk.run([verb, '--help']);
     if (help.exitCode !== 0) throw new Error(`${cliPath} has no ${verb} verb (${String(help.stderr)}): run \`npm run build\` first`);
   }
-  rt = { root: husk.root, cgroupParent: 'self' };
+  rt = { root: husk.root, cgroupParent: testCgroupParent };
   logDir = mkdtempSync(join(tmpdir(), 'husk-ps-logs-'));
   const spawnBundle = await makeTestBundle({ args: ['spawn', '10', '300'] });
   bundles.push(spawnBundle);

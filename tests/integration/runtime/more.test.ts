@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:f
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createContainer, containerState, deleteContainer, runContainer, startContainer } from '../../../src/index.js';
-import { cgroupDirsNamed, processesMatching, useHuskSuite } from '../../helpers/husk.js';
+import { cgroupDirsNamed, processesMatching, testCgroupParent, useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle } from '../../helpers/rootfs.js';
 
 const { husk, bundles, newId } = useHuskSuite();
@@ -120,7 +120,7 @@ describe('the embedded default rootfs', () => {
 
 describe('the TypeScript API', () => {
   it('creates, starts, waits for and deletes containers from a long-lived process', async () => {
-    const rt = { root: husk.root, cgroupParent: 'self' };
+    const rt = { root: husk.root, cgroupParent: testCgroupParent };
     const bundle = await makeTestBundle({ args: ['exit', '3'] });
     bundles.push(bundle);
     for (let i = 0; i < 3; i++) {
