@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseMountInfo } from '../sys/mountinfo.js';
 import { CgroupError } from './errors.js';
 
 export type CgroupMode = 'v2' | 'hybrid' | 'v1';
@@ -21,7 +22,7 @@ export interface CgroupLayout {
 }
 
 /** The v1 controllers the kernel knows (anything else in a cgroup mount's options is an option). */
-const V1_CONTROLLERS = new Set([
+const V1_CONTROLLERS: ReadonlySet<string> = new Set([
   'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio', 'blkio',
   'perf_event', 'hugetlb', 'pids', 'rdma', 'misc',
 ]);
@@ -34,31 +35,38 @@ export interface CgroupMount {
   controllers: string[];
 }
 
-/** mountinfo escapes spaces etc. as \040. */
-function unescapeMountinfo(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
+/**
+ * The cgroup mounts of a mountinfo text. `knownControllers` names what counts as a v1
+ * controller among a cgroup mount's super options (anything else is an option, like xattr).
+ */
+export function parseCgroupMounts(mountinfo: string, knownControllers: ReadonlySet<string> = V1_CONTROLLERS): CgroupMount[] {
   const mounts: CgroupMount[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const left = line.slice(0, sep).split(' ');
-    const right = line.slice(sep + 3).split(' ');
-    const fstype = right[0];
-    const root = left[3];
-    const mountpoint = left[4];
-    if (root === undefined || mountpoint === undefined) continue;
-    if (fstype === 'cgroup2') {
-      mounts.push({ version: 2, mountpoint: unescapeMountinfo(mountpoint), root: unescapeMountinfo(root), controllers: [] });
-    } else if (fstype === 'cgroup') {
-      const superOptions = (right[2] ?? '').split(',');
-      const controllers = superOptions.filter((o) => V1_CONTROLLERS.has(o) || o.startsWith('name='));
-      mounts.push({ version: 1, mountpoint: unescapeMountinfo(mountpoint), root: unescapeMountinfo(root), controllers });
+  for (const entry of parseMountInfo(mountinfo)) {
+    if (entry.fsType === 'cgroup2') {
+      mounts.push({ version: 2, mountpoint: entry.mountPoint, root: entry.root, controllers: [] });
+    } else if (entry.fsType === 'cgroup') {
+      const controllers = entry.superOptions.filter((o) => knownControllers.has(o) || o.startsWith('name='));
+      mounts.push({ version: 1, mountpoint: entry.mountPoint, root: entry.root, controllers });
     }
   }
   return mounts;
+}
+
+/** The cgroup2 mount to use: /sys/fs/cgroup (pure v2), else /sys/fs/cgroup/unified (hybrid), else the first. */
+export function unifiedMountOf(mounts: CgroupMount[]): CgroupMount | undefined {
+  const v2Mounts = mounts.filter((m) => m.version === 2);
+  return (
+    v2Mounts.find((m) => m.mountpoint === '/sys/fs/cgroup') ?? v2Mounts.find((m) => m.mountpoint === '/sys/fs/cgroup/unified') ?? v2Mounts[0]
+  );
+}
+
+/** The root's cgroup.controllers of the cgroup2 tree mounted at `mountpoint` ([] when unreadable). */
+export function readCgroup2Controllers(mountpoint: string): string[] {
+  try {
+    return readFileSync(join(mountpoint, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 /** Builds the layout from the mounts; v2Controllers comes from the caller (it needs a file read). */
@@ -74,9 +82,7 @@ export function layoutFromMounts(mounts: CgroupMount[], readV2Controllers: (moun
       }
     }
   }
-  const v2Mounts = mounts.filter((m) => m.version === 2);
-  const preferred = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'];
-  const unified = v2Mounts.find((m) => m.mountpoint === preferred[0]) ?? v2Mounts.find((m) => m.mountpoint === preferred[1]) ?? v2Mounts[0];
+  const unified = unifiedMountOf(mounts);
   const hasV1 = Object.keys(v1Mounts).length > 0;
   if (unified === undefined && !hasV1) {
     throw new CgroupError('no cgroup filesystem is mounted (neither cgroup2 nor any cgroup v1 hierarchy in /proc/self/mountinfo)', {
@@ -102,13 +108,7 @@ let cached: CgroupLayout | undefined;
 export function detectCgroups(): CgroupLayout {
   if (cached === undefined) {
     const mounts = parseCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
-    cached = layoutFromMounts(mounts, (mountpoint) => {
-      try {
-        return readFileSync(join(mountpoint, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
-      } catch {
-        return [];
-      }
-    });
+    cached = layoutFromMounts(mounts, readCgroup2Controllers);
   }
   return cached;
 }
