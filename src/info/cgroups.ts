@@ -1,10 +1,11 @@
 /**
- * The host's cgroup layout, from the mount table: which hierarchies exist,
- * their controllers and mount points, and where this process sits in each.
+ * The host's cgroup layout for `husk info`, built on the cgroups library's parsing
+ * (src/cgroups/detect.ts): which hierarchies exist, their controllers and mount
+ * points, and where this process sits in each. Unlike detectCgroups it keeps every
+ * mount of a v1 hierarchy and reports a host without cgroups ("none") instead of failing.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type MountInfoEntry, parseMountInfo } from './mountinfo.js';
+import { type CgroupMount, cgroupOf, parseCgroupMounts, parseProcCgroup, readCgroup2Controllers, unifiedMountOf } from '../cgroups/detect.js';
 import type { CgroupMode, CgroupReport, CgroupV1Hierarchy, CgroupV2Hierarchy } from './types.js';
 
 /** v1 controllers, for a kernel without /proc/cgroups (CONFIG_CGROUP_V1 off or a future kernel). */
@@ -33,35 +34,19 @@ export function parseProcCgroups(text: string): string[] {
     .filter((name) => name !== '');
 }
 
-/** /proc/self/cgroup as [controllers of the hierarchy (empty for v2), path]. */
-export function parseSelfCgroup(text: string): { controllers: string[]; path: string }[] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => {
-      const first = line.indexOf(':');
-      const second = line.indexOf(':', first + 1);
-      const controllers = line.slice(first + 1, second);
-      return { controllers: controllers === '' ? [] : controllers.split(','), path: line.slice(second + 1) };
-    });
-}
-
-const sameSet = (a: string[], b: string[]): boolean =>
-  a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
-
 /** Pure: the layout the sources describe. */
 export function describeCgroups(sources: CgroupSources): CgroupReport {
-  const mounts = parseMountInfo(sources.mountinfo);
+  // what this kernel calls a controller; the rest of a cgroup mount's options are options
   const subsystems = new Set(sources.procCgroups === null ? knownV1Controllers : parseProcCgroups(sources.procCgroups));
-  const own = sources.selfCgroup === null ? [] : parseSelfCgroup(sources.selfCgroup);
+  const mounts = parseCgroupMounts(sources.mountinfo, subsystems);
+  const own = sources.selfCgroup === null ? [] : parseProcCgroup(sources.selfCgroup);
 
   // v1: one hierarchy per set of controllers, possibly mounted in several places
-  const byControllers = new Map<string, { controllers: string[]; mounts: MountInfoEntry[] }>();
-  for (const mount of mounts.filter((m) => m.fsType === 'cgroup')) {
-    const controllers = mount.superOptions.filter((o) => subsystems.has(o) || o.startsWith('name='));
-    if (controllers.length === 0) continue;
-    const key = [...controllers].sort().join(',');
-    const group = byControllers.get(key) ?? { controllers, mounts: [] };
+  const byControllers = new Map<string, { controllers: string[]; mounts: CgroupMount[] }>();
+  for (const mount of mounts) {
+    if (mount.version !== 1 || mount.controllers.length === 0) continue;
+    const key = [...mount.controllers].sort().join(',');
+    const group = byControllers.get(key) ?? { controllers: mount.controllers, mounts: [] };
     group.mounts.push(mount);
     byControllers.set(key, group);
   }
@@ -70,23 +55,21 @@ export function describeCgroups(sources: CgroupSources): CgroupReport {
     const ordered = [...where].sort((a, b) => Number(b.root === '/') - Number(a.root === '/'));
     const hierarchy: CgroupV1Hierarchy = {
       controllers,
-      mountPoint: ordered[0]!.mountPoint,
-      mountPoints: ordered.map((m) => m.mountPoint),
+      mountPoint: ordered[0]!.mountpoint,
+      mountPoints: ordered.map((m) => m.mountpoint),
     };
-    const mine = own.find((o) => o.controllers.length > 0 && sameSet(o.controllers, controllers));
-    if (mine !== undefined) hierarchy.ownCgroup = mine.path;
+    const mine = cgroupOf(own, controllers[0]);
+    if (mine !== undefined) hierarchy.ownCgroup = mine;
     return hierarchy;
   });
 
-  const v2Mounts = mounts.filter((m) => m.fsType === 'cgroup2');
-  const v2Mount = v2Mounts.find((m) => m.mountPoint === '/sys/fs/cgroup' && m.root === '/') ??
-    v2Mounts.find((m) => m.root === '/') ??
-    v2Mounts[0];
+  // the same cgroup2 mount the runtime uses
+  const v2Mount = unifiedMountOf(mounts);
   let v2: CgroupV2Hierarchy | null = null;
   if (v2Mount !== undefined) {
-    v2 = { mountPoint: v2Mount.mountPoint, controllers: sources.readV2Controllers(v2Mount.mountPoint) };
-    const mine = own.find((o) => o.controllers.length === 0);
-    if (mine !== undefined) v2.ownCgroup = mine.path;
+    v2 = { mountPoint: v2Mount.mountpoint, controllers: sources.readV2Controllers(v2Mount.mountpoint) };
+    const mine = cgroupOf(own, undefined);
+    if (mine !== undefined) v2.ownCgroup = mine;
   }
 
   const v1HasControllers = v1.some((h) => h.controllers.some((c) => !c.startsWith('name=')));
@@ -111,7 +94,6 @@ export function readCgroupReport(): CgroupReport {
     mountinfo: readFileSync('/proc/self/mountinfo', 'utf8'),
     procCgroups: readOrNull('/proc/cgroups'),
     selfCgroup: readOrNull('/proc/self/cgroup'),
-    readV2Controllers: (mountPoint) =>
-      (readOrNull(join(mountPoint, 'cgroup.controllers')) ?? '').split(/\s+/).filter((c) => c !== ''),
+    readV2Controllers: readCgroup2Controllers,
   });
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeCgroups, parseSelfCgroup } from '../../../src/info/cgroups.js';
-import { parseMountInfo } from '../../../src/info/mountinfo.js';
+import { describeCgroups } from '../../../src/info/cgroups.js';
 
 const procCgroups = `#subsys_name\thierarchy\tnum_cgroups\tenabled
 cpuset\t3\t1\t1
@@ -116,28 +115,25 @@ describe('describeCgroups', () => {
   });
 });
 
-describe('parseMountInfo', () => {
-  it('reads optional fields and unescapes paths', () => {
-    const [entry] = parseMountInfo('36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 shared:2 - ext3 /dev/root rw,errors=continue\n');
-    expect(entry).toEqual({
-      id: 36,
-      parentId: 35,
-      device: '98:0',
-      root: '/mnt1',
-      mountPoint: '/mnt two',
-      mountOptions: ['rw', 'noatime'],
-      fsType: 'ext3',
-      source: '/dev/root',
-      superOptions: ['rw', 'errors=continue'],
+describe('describeCgroups, own cgroups', () => {
+  it('takes each own cgroup from its hierarchy line of /proc/self/cgroup; the v2 line has no controllers; paths may hold colons', () => {
+    const report = describeCgroups({
+      mountinfo: hybridMountinfo,
+      procCgroups,
+      selfCgroup: '4:memory:/a:b\n1:cpu:/c\n0::/\n',
+      readV2Controllers: () => [],
     });
+    expect(report.v1.find((h) => h.controllers.includes('memory'))!.ownCgroup).toBe('/a:b');
+    expect(report.v1.find((h) => h.controllers.includes('cpu'))!.ownCgroup).toBe('/c');
+    expect(report.v1.find((h) => h.controllers.includes('pids'))!.ownCgroup).toBeUndefined();
+    expect(report.v2!.ownCgroup).toBe('/');
   });
-});
 
-describe('parseSelfCgroup', () => {
-  it('splits hierarchy lines; the v2 line has no controllers; paths may hold colons', () => {
-    expect(parseSelfCgroup('4:memory:/a:b\n0::/\n')).toEqual([
-      { controllers: ['memory'], path: '/a:b' },
-      { controllers: [], path: '/' },
-    ]);
+  it('takes the unescaped mount point, and counts as controllers what /proc/cgroups names', () => {
+    const mountinfo = '50 23 0:40 / /cg\\040v1/memory rw - cgroup cgroup rw,memory,debug,clone_children,xattr\n';
+    const withDebug = describeCgroups({ mountinfo, procCgroups: 'memory\t4\t1\t1\ndebug\t5\t1\t1\n', selfCgroup: null, readV2Controllers: () => [] });
+    expect(withDebug.v1).toEqual([{ controllers: ['memory', 'debug'], mountPoint: '/cg v1/memory', mountPoints: ['/cg v1/memory'] }]);
+    const withoutDebug = describeCgroups({ mountinfo, procCgroups: 'memory\t4\t1\t1\n', selfCgroup: null, readV2Controllers: () => [] });
+    expect(withoutDebug.v1.map((h) => h.controllers)).toEqual([['memory']]);
   });
 });
