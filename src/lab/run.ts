@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseMountInfo } from '../info/mountinfo.js';
 import { native } from '../native/index.js';
+import { mountsUnder as mountsUnderInTableOrder } from '../sys/mountinfo.js';
 import { launchPlan } from '../runtime/launch.js';
 import { hostRootfsSpec } from '../runtime/host-rootfs.js';
 import { isCgroup2UnifiedMode } from '../spec/defaults.js';
@@ -60,11 +60,8 @@ function labBaseDir(): string {
 
 /** Mount points at or below `dir` in this process's mount namespace, deepest first. */
 export function mountsUnder(dir: string): string[] {
-  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))
-    .map((m) => m.mountPoint)
-    .filter((p) => p === dir || p.startsWith(prefix))
-    .reverse();
+  // deepest first, so each detach meets no mount stacked on top of it
+  return mountsUnderInTableOrder(dir).reverse();
 }
 
 /** Detaches whatever a probe left mounted under the lab (a probe killed mid-attempt); returns what it did. */

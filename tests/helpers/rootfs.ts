@@ -12,13 +12,17 @@
  * cleanup() refuses to delete a bundle that still has something mounted under
  * it: that is a leak of the code under test, to be reported, not hidden.
  */
-import { existsSync, readFileSync, readlinkSync, lstatSync } from 'node:fs';
+import { existsSync, readlinkSync, lstatSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultSpec } from '../../src/spec/defaults.js';
 import type { Mount, Spec } from '../../src/spec/types.js';
+import { mountsUnder } from '../../src/sys/mountinfo.js';
+
+/** Mount points (from /proc/self/mountinfo) at or below `dir`, in mount-table order. */
+export { mountsUnder };
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -60,21 +64,6 @@ export function baseTestSpec(args: string[]): Spec {
   const spec = defaultSpec({ args, terminal: false });
   spec.process!.terminal = false; // explicit, though false is the spec's default
   return spec;
-}
-
-/** Mount points (from /proc/self/mountinfo) at or below `dir`. */
-export function mountsUnder(dir: string): string[] {
-  const prefix = dir.endsWith('/') ? dir : dir + '/';
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => decodeMountinfoPath(line.split(' ')[4]!))
-    .filter((mountPoint) => mountPoint === dir || mountPoint.startsWith(prefix));
-}
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo. */
-function decodeMountinfoPath(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }
 
 function bundleBaseDir(): string {
