@@ -19,8 +19,7 @@ export const command: Command = {
     if (opts['quiet']) {
       await write(process.stdout, entries.map((e) => e.id + '\n').join(''));
     } else if (format === 'json') {
-      // runc's shape: id, pid, status, bundle, rootfs-less fields, created, owner
-      await printJson(entries.map((e) => ({ ociVersion: '1.2.0', id: e.id, pid: e.pid, status: e.status, bundle: e.bundle, created: e.created, owner: e.owner })));
+      await printJson(entries);
     } else if (format === 'table') {
       const rows = entries.map((e) => [e.id, String(e.pid), e.status, e.bundle, e.created, e.owner]);
       await write(process.stdout, formatTable(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], rows));

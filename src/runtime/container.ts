@@ -3,7 +3,7 @@
  * thin glue over: createContainer, startContainer, containerState,
  * killContainer, deleteContainer, runContainer, listContainers.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, constants as fsConstants } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, constants as fsConstants } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import {
@@ -20,6 +20,7 @@ import type { CgroupMountSource } from '../plan/container.js';
 import { planContainer } from '../plan/container.js';
 import { SyncPoint } from '../plan/ops.js';
 import { loadBundle } from '../spec/load.js';
+import { validateSpec } from '../spec/validate.js';
 import type { ContainerStatus, Spec, State } from '../spec/types.js';
 import { ChildHandle, type Exit, exitStatusCode } from './child.js';
 import { withDefaultDevices } from './devices.js';
@@ -68,8 +69,6 @@ export interface Container {
   readonly init: ChildHandle;
 }
 
-const cgroupsByLayout = (layout: CgroupLayout): boolean => layout.mode === 'v2';
-
 function warnTo(rt: RuntimeOptions): (message: string) => void {
   return rt.warn ?? ((message) => process.stderr.write(`husk: ${message}\n`));
 }
@@ -87,7 +86,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   let bundleDir: string;
   let rootfs: string;
   if (options.generated !== undefined) {
-    spec = options.generated.spec;
+    spec = validateSpec(options.generated.spec);
     bundleDir = store.dir(id);
     rootfs = `${bundleDir}/rootfs`;
   } else {
@@ -115,6 +114,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
     cgroupMount: cgroupMountSource(cgroup, layout),
     rootfsTmpfs: options.generated !== undefined,
+    home: homeOf(rootfs, spec.process?.user.uid ?? 0),
     ...(options.generated !== undefined && { rootfsSymlinks: options.generated.symlinks }),
     ...(options.stdio !== undefined && { stdio: options.stdio }),
   });
@@ -192,6 +192,24 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   return { id, pid: init.pid, init };
 }
 
+/**
+ * The home directory of `uid` in the rootfs's /etc/passwd, or "/" (runc sets HOME
+ * so when the config does not). A symlinked /etc or passwd is not followed: the
+ * rootfs must not make the runtime read a file of the host.
+ */
+function homeOf(rootfs: string, uid: number): string {
+  try {
+    if (!lstatSync(`${rootfs}/etc`).isDirectory() || !lstatSync(`${rootfs}/etc/passwd`).isFile()) return '/';
+    for (const line of readFileSync(`${rootfs}/etc/passwd`, 'utf8').split('\n')) {
+      const fields = line.split(':');
+      if (fields.length >= 7 && Number(fields[2]) === uid && fields[5] !== '') return fields[5]!;
+    }
+  } catch {
+    // no passwd: the default
+  }
+  return '/';
+}
+
 function writePidFile(path: string, pid: number): void {
   const file = resolve(path);
   const temp = `${dirname(file)}/.${basename(file)}.tmp`;
@@ -201,7 +219,7 @@ function writePidFile(path: string, pid: number): void {
 
 /** Where the container's /sys/fs/cgroup comes from: its own cgroup on each hierarchy. */
 function cgroupMountSource(cgroup: CgroupManager, layout: CgroupLayout): CgroupMountSource {
-  if (cgroupsByLayout(layout)) return { kind: 'v2' };
+  if (layout.mode === 'v2') return { kind: 'v2' };
   const mountpoints = [...Object.values(layout.v1Mounts), ...(layout.unifiedMount ? [layout.unifiedMount] : [])];
   const hierarchies: { name: string; hostPath: string }[] = [];
   for (const file of cgroup.procsFiles()) {
@@ -361,13 +379,16 @@ export async function deleteContainer(rt: RuntimeOptions, id: string, force = fa
   });
 }
 
+/** One row of `list`: the fields of runc's `list --format json`. */
 export interface ListEntry {
   id: string;
   pid: number;
   status: ContainerStatus;
   bundle: string;
+  rootfs: string;
   created: string;
   owner: string;
+  annotations?: Record<string, string>;
 }
 
 export function listContainers(rt: RuntimeOptions): ListEntry[] {
@@ -387,8 +408,10 @@ export function listContainers(rt: RuntimeOptions): ListEntry[] {
       pid: status === 'stopped' ? 0 : (record.pid ?? 0),
       status,
       bundle: record.bundle,
+      rootfs: record.rootfs,
       created: record.created,
       owner: uid === 0 ? 'root' : String(uid),
+      ...(record.annotations !== undefined && { annotations: record.annotations }),
     });
   }
   return entries;
@@ -428,9 +451,4 @@ export async function runContainer(rt: RuntimeOptions, options: RunOptions): Pro
   }
   if (options.remove ?? true) await deleteContainer(rt, options.id, true);
   return { exit, code: exitStatusCode(exit), container };
-}
-
-/** True when a container directory exists (whatever its state). */
-export function containerExists(rt: RuntimeOptions, id: string): boolean {
-  return existsSync(new StateStore(rt.root).dir(id));
 }

@@ -180,8 +180,11 @@ describe('process attributes', () => {
 
   it('starts in process.cwd with exactly process.env', async () => {
     expect((await inContainer(['cwd'], (spec) => (spec.process!.cwd = '/tmp'))).trim()).toBe('/tmp');
+    // HOME comes from the rootfs's /etc/passwd when the config has none, as runc does.
     const env = await inContainer(['env'], (spec) => (spec.process!.env = ['A=1', 'B=two words']));
-    expect(env.trim().split('\n')).toEqual(['A=1', 'B=two words']);
+    expect(env.trim().split('\n')).toEqual(['A=1', 'B=two words', 'HOME=/root']);
+    const own = await inContainer(['env'], (spec) => (spec.process!.env = ['HOME=/mine']));
+    expect(own.trim().split('\n')).toEqual(['HOME=/mine']);
   });
 
   it('sets no_new_privs when asked', async () => {
