@@ -92,10 +92,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const parsed = parseArgs(rest, command.options, command.passThroughAfterFirst);
   if (command.minArgs !== undefined && parsed.args.length < command.minArgs) {
-    throw new UsageError(`husk ${command.name}: missing argument (usage: husk ${command.name} ${command.usage})`);
+    throw new UsageError(`${command.name}: missing argument (usage: husk ${command.name} ${command.usage})`);
   }
   if (command.maxArgs !== undefined && parsed.args.length > command.maxArgs) {
-    throw new UsageError(`husk ${command.name}: too many arguments (usage: husk ${command.name} ${command.usage})`);
+    throw new UsageError(`${command.name}: too many arguments (usage: husk ${command.name} ${command.usage})`);
   }
   try {
     return await command.run({ global, args: parsed.args, opts: parsed.opts });

@@ -28,7 +28,7 @@ export const command: Command = {
   ],
   async run({ global, args, opts }) {
     const [id, ...commandLine] = args as [string, ...string[]];
-    if (commandLine.length === 0 && opts['process'] === undefined) throw new UsageError('husk exec: give a COMMAND or --process FILE');
+    if (commandLine.length === 0 && opts['process'] === undefined) throw new UsageError('exec: give a COMMAND or --process FILE');
     const options: ExecOptions = { args: commandLine, preserveFds: (opts['preserve-fds'] as number | undefined) ?? 0 };
     if (opts['env'] !== undefined) options.env = opts['env'] as string[];
     if (opts['cwd'] !== undefined) options.cwd = opts['cwd'] as string;
