@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include "escape_probe.h"
+#include "seccomp_filter.h"
 #include "fd_passing.h"
 #include "sync_proto.h"
 
@@ -717,6 +718,7 @@ void RunOp(const Op& op) {
     case OpKind::kExec: DoExec(op);
     case OpKind::kEscapeProbe: Check(RunEscapeProbe(op)); break;
     case OpKind::kFork: DoFork(); break;
+    case OpKind::kSeccomp: Check(InstallSeccompFilter(op)); break;
   }
 }
 

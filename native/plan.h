@@ -17,6 +17,7 @@ enum class OpKind : uint32_t {
   kStdio, kCloseFds, kExec, kBounding, kResolveExec,
   kEscapeProbe,  // husk escape-lab only (native/escape_probe.h)
   kFork,         // husk exec: the rest of the plan runs in a grandchild (joined pid namespace)
+  kSeccomp,      // install a seccomp filter (native/seccomp_filter.h)
 };
 
 // How an op's path is resolved (n[] slot named by the op).

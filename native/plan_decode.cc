@@ -37,6 +37,7 @@ const std::unordered_map<std::string, OpKind>& KindsByName() {
       {"bounding", OpKind::kBounding},     {"resolve_exec", OpKind::kResolveExec},
       {"escape_probe", OpKind::kEscapeProbe},
       {"fork", OpKind::kFork},
+      {"seccomp", OpKind::kSeccomp},
   };
   return kinds;
 }

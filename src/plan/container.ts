@@ -5,7 +5,7 @@ import type { Hook, LinuxDevice, Mount, Spec } from '../spec/types.js';
 import { cloneFlagOf, isMapped, type NamespaceType } from './namespaces.js';
 import { parseMountOptions, propagationFlags } from './mount-options.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
-import { processOps } from './process.js';
+import { processOps, seccompOps } from './process.js';
 
 /** How /sys/fs/cgroup is given to the container, from the host's cgroup layout. */
 export type CgroupMountSource =
@@ -122,7 +122,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'remount', target: '/', flags: c.MS_RDONLY, clearFlags: 0, targetMode: 'as-is' });
   }
 
-  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio }));
+  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio, seccomp: linux.seccomp }));
 
   const env = containerEnv(process.env ?? [], input.home);
   const file = process.args[0]!;
@@ -134,6 +134,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'wait_gate' });
   }
   for (const hook of hooks.startContainer ?? []) ops.push(hookOp('startContainer', hook));
+  if (process.noNewPrivileges) ops.push(...seccompOps(linux.seccomp));
   ops.push({ kind: 'exec', file, args: process.args, env });
   return { cloneFlags, ops };
 }

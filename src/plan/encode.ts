@@ -52,6 +52,8 @@ function encodeOp(op: PlanOp): WireOp {
       return { kind: op.kind, n: [op.effective, op.permitted, op.inheritable, op.ambient] };
     case 'umask':
       return { kind: op.kind, n: [op.mask] };
+    case 'seccomp':
+      return { kind: op.kind, n: [op.flags], nv: op.filter };
     case 'pdeathsig':
       return { kind: op.kind, n: [op.signal] };
     case 'dumpable':

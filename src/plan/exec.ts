@@ -1,8 +1,8 @@
 import { SpecError } from '../spec/errors.js';
-import type { Process } from '../spec/types.js';
+import type { LinuxSeccomp, Process } from '../spec/types.js';
 import { cloneFlagOf, type NamespaceType } from './namespaces.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
-import { processOps } from './process.js';
+import { processOps, seccompOps } from './process.js';
 
 export interface ExecPlanInput {
   /** The process to run: the container's own process config with the exec's overrides applied. */
@@ -10,6 +10,8 @@ export interface ExecPlanInput {
   /** The container's namespaces to enter, as /proc/<init>/ns/* paths (only those that differ from ours). */
   joins: { type: NamespaceType; path: string }[];
   lastCap: number;
+  /** The container's linux.seccomp: exec'd processes get the same filter. */
+  seccomp?: LinuxSeccomp | undefined;
   preserveFds?: number;
   stdio?: [number, number, number];
 }
@@ -31,12 +33,13 @@ export function planExec(input: ExecPlanInput): Plan {
   for (const join of joins) ops.push({ kind: 'setns', path: join.path, nstype: cloneFlagOf[join.type], what: join.type });
   if (joins.some((j) => j.type === 'pid')) ops.push({ kind: 'fork' });
 
-  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio }));
+  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio, seccomp: input.seccomp }));
 
   const env = process.env ?? [];
   const file = process.args[0]!;
   ops.push({ kind: 'resolve_exec', file, env });
   ops.push({ kind: 'close_fds', preserve: input.preserveFds ?? 0 });
+  if (process.noNewPrivileges) ops.push(...seccompOps(input.seccomp));
   ops.push({ kind: 'exec', file, args: process.args, env });
   return { cloneFlags: 0, ops };
 }

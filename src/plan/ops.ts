@@ -56,6 +56,8 @@ export type PlanOp =
   | { kind: 'bounding'; keep: number; lastCap: number }
   | { kind: 'caps'; effective: number; permitted: number; inheritable: number; ambient: number }
   | { kind: 'no_new_privs' }
+  /** Installs a seccomp filter (src/seccomp/compile.ts): flags = SECCOMP_FILTER_FLAG_*, filter = packFilter(). */
+  | { kind: 'seccomp'; flags: number; filter: number[] }
   | { kind: 'umask'; mask: number }
   | { kind: 'setsid' }
   | { kind: 'pdeathsig'; signal: number }
@@ -136,6 +138,8 @@ export function describeOp(op: PlanOp): string {
       return 'set capabilities';
     case 'no_new_privs':
       return 'set no_new_privs';
+    case 'seccomp':
+      return `install the seccomp filter (${op.filter.length / 2} instructions)`;
     case 'umask':
       return `umask ${op.mask.toString(8)}`;
     case 'setsid':

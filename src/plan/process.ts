@@ -1,21 +1,41 @@
+import { compileSeccomp, packFilter } from '../seccomp/compile.js';
 import { capabilityMask } from '../spec/capabilities.js';
 import { SpecError } from '../spec/errors.js';
 import { rlimitNumber } from '../spec/rlimits.js';
-import type { Process } from '../spec/types.js';
+import type { LinuxSeccomp, Process } from '../spec/types.js';
 import type { PlanOp } from './ops.js';
 
 /**
  * The process's own attributes, the same for a container's init and for exec:
  * rlimits, a session (and the pty as its controlling terminal), stdio, the cwd
- * (checked to be inside the root), then its identity.
+ * (checked to be inside the root), then its identity. Without noNewPrivileges the
+ * seccomp filter comes before the identity (see seccompOps); with it, the caller
+ * places seccompOps right before exec.
  */
-export function processOps(process: Process, options: { lastCap: number; stdio?: [number, number, number] | undefined }): PlanOp[] {
+export function processOps(
+  process: Process,
+  options: { lastCap: number; stdio?: [number, number, number] | undefined; seccomp?: LinuxSeccomp | undefined },
+): PlanOp[] {
   const ops: PlanOp[] = [...rlimitOps(process), { kind: 'setsid' }];
   if (process.terminal) ops.push({ kind: 'open_pty' });
   else if (options.stdio !== undefined) ops.push({ kind: 'stdio', fds: options.stdio });
   ops.push({ kind: 'chdir', path: process.cwd, verifyInRoot: true });
+  if (!process.noNewPrivileges) ops.push(...seccompOps(options.seccomp));
   ops.push(...identityOps(process, options.lastCap));
   return ops;
+}
+
+/**
+ * linux.seccomp as its step, placed as runc places it: without no_new_privs,
+ * installing a filter needs CAP_SYS_ADMIN, so it goes before the capabilities
+ * are dropped (the profile must then allow setgroups, setresuid, capset, prctl,
+ * close_range, execve...); with no_new_privs it goes as late as possible, right
+ * before exec, so the fewest of our own syscalls run under it.
+ */
+export function seccompOps(seccomp: LinuxSeccomp | undefined): PlanOp[] {
+  if (seccomp === undefined) return [];
+  const program = compileSeccomp(seccomp);
+  return [{ kind: 'seccomp', flags: program.flags, filter: packFilter(program.filter) }];
 }
 
 /** process.rlimits as steps; JSON gives 2**64 for RLIM_INFINITY, the child takes -1 for it. */

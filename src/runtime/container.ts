@@ -131,6 +131,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     created: new Date().toISOString(),
     cgroup: cgroup.toJSON(),
     ...(spec.process !== undefined && { process: spec.process }),
+    ...(spec.linux?.seccomp !== undefined && { seccomp: spec.linux.seccomp }),
     hooks: { ...(spec.hooks?.poststart && { poststart: spec.hooks.poststart }), ...(spec.hooks?.poststop && { poststop: spec.hooks.poststop }) },
   };
   let init: ChildHandle | undefined;

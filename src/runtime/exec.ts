@@ -68,6 +68,7 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
     process,
     joins,
     lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+    seccomp: record.seccomp,
     preserveFds: options.preserveFds ?? 0,
   });
   const cgroup = managerOf(record);

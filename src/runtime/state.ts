@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, native } from '../native/index.js';
-import type { ContainerStatus, Hook, Process, State } from '../spec/types.js';
+import type { ContainerStatus, Hook, LinuxSeccomp, Process, State } from '../spec/types.js';
 import { ContainerError } from './errors.js';
 
 /** What husk keeps about a container (state.json in its state directory). */
@@ -21,6 +21,8 @@ export interface ContainerRecord {
   cgroup?: unknown;
   /** The container's process config: what `exec` starts from. */
   process?: Process;
+  /** The container's linux.seccomp: `exec` installs the same filter. */
+  seccomp?: LinuxSeccomp;
   /** Hooks that run after `create` returns, by other husk invocations. */
   hooks?: { poststart?: Hook[]; poststop?: Hook[] };
 }
