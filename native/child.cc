@@ -607,6 +607,7 @@ void DoFork() {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    Send(kSyncPid, 0, 0);  // the kernel attaches our pid, as the runtime sees it
     return;  // the grandchild goes on with the plan
   }
   close(g_sync);  // the grandchild's exec (or failure) alone ends the sync stream

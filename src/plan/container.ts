@@ -2,7 +2,7 @@ import { isAbsolute, join, posix } from 'node:path';
 import { constants as c } from '../native/index.js';
 import { SpecError } from '../spec/errors.js';
 import type { Hook, LinuxDevice, Mount, Spec } from '../spec/types.js';
-import { cloneFlagOf, isMapped, type NamespaceType } from './namespaces.js';
+import { cloneFlagOf, describeCloneFlags, isMapped, type NamespaceType } from './namespaces.js';
 import { parseMountOptions, propagationFlags } from './mount-options.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
 import { processOps, seccompOps } from './process.js';
@@ -81,8 +81,17 @@ export function planContainer(input: ContainerPlanInput): Plan {
   const userNs = newNs.has('user');
   const ops: PlanOp[] = [];
 
+  const joins = namespaces.filter((ns) => ns.path);
+  const joinedPid = joins.some((ns) => ns.type === 'pid');
+  const joinedUser = joins.some((ns) => ns.type === 'user');
+  // clone3 makes every new namespace at once, owned by our user namespace. That will
+  // not do when a user or pid namespace is joined, or anything is joined alongside a
+  // new user namespace: then (as runc's nsexec) the child joins first, user namespace
+  // first, makes the new namespaces with unshare, and forks so that the init is born
+  // inside the joined or new pid namespace.
+  const joinFirst = joinedPid || joinedUser || (userNs && joins.length > 0);
   let cloneFlags = 0;
-  for (const ns of newNs) if (ns !== 'cgroup') cloneFlags |= cloneFlagOf[ns];
+  if (!joinFirst) for (const ns of newNs) if (ns !== 'cgroup') cloneFlags |= cloneFlagOf[ns];
 
   ops.push({ kind: 'dumpable', value: 0 }); // no ptrace or /proc access by the container until exec
   ops.push({ kind: 'pdeathsig', signal: 9 }); // a runtime killed mid-create takes its child along
@@ -90,25 +99,32 @@ export function planContainer(input: ContainerPlanInput): Plan {
   // Opened now, while the child still has the runtime's credentials: as the
   // mapped root of a user namespace it could not open a file of the host's root.
   if (input.gatePath !== undefined) ops.push({ kind: 'open_gate', path: input.gatePath });
-  if (userNs && isMapped(linux.uidMappings, 0) && isMapped(linux.gidMappings, 0)) {
-    ops.push({ kind: 'setuser', uid: 0, gid: 0 });
+  const joinOrder: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+  for (const ns of [...joins].sort((a, b) => joinOrder.indexOf(a.type) - joinOrder.indexOf(b.type))) {
+    ops.push({ kind: 'setns', path: ns.path!, nstype: cloneFlagOf[ns.type], what: ns.type });
+  }
+  if (joinFirst) {
+    const created = [...newNs].filter((ns) => ns !== 'cgroup');
+    const flags = created.reduce((all, ns) => all | cloneFlagOf[ns], 0);
+    if (flags !== 0) ops.push({ kind: 'unshare', flags, what: describeCloneFlags(flags) });
+    if (userNs) ops.push({ kind: 'sync', point: SyncPoint.IdMaps });
+  }
+  if ((userNs && isMapped(linux.uidMappings, 0) && isMapped(linux.gidMappings, 0)) || joinedUser) {
+    ops.push({ kind: 'setuser', uid: 0, gid: 0 }); // root of the user namespace
     ops.push({ kind: 'pdeathsig', signal: 9 }); // a credential change clears it
   }
-  namespaces.forEach((ns, i) => {
-    if (!ns.path) return;
-    if (ns.type === 'pid' || ns.type === 'user') {
-      throw new SpecError(`linux.namespaces[${i}].path`, `joining an existing ${ns.type} namespace is not supported by husk yet`);
-    }
-    if (userNs) {
-      throw new SpecError(`linux.namespaces[${i}].path`, 'joining a namespace together with a new user namespace is not supported by husk yet');
-    }
-    ops.push({ kind: 'setns', path: ns.path, nstype: cloneFlagOf[ns.type], what: ns.type });
-  });
+  if (joinFirst && (joinedPid || newNs.has('pid'))) {
+    // The child stays behind as a relay of signals and exit status; the init is its child.
+    ops.push({ kind: 'fork' });
+    ops.push({ kind: 'pdeathsig', signal: 9 });
+  }
   if (newNs.has('cgroup')) ops.push({ kind: 'unshare', flags: c.CLONE_NEWCGROUP, what: 'CLONE_NEWCGROUP' });
   if (spec.hostname !== undefined) ops.push({ kind: 'sethostname', name: spec.hostname });
   if (spec.domainname !== undefined) ops.push({ kind: 'setdomainname', name: spec.domainname });
 
-  planRootfs(input, ops, userNs);
+  // In any user namespace but the host's, mknod is refused; and sysfs can only be
+  // mounted there if that user namespace owns the network namespace.
+  planRootfs(input, ops, { inUserNs: userNs || joinedUser, ownsNetwork: newNs.has('network') });
 
   if (process.oomScoreAdj !== undefined) {
     ops.push({ kind: 'write_file', path: '/proc/self/oom_score_adj', content: String(process.oomScoreAdj), create: false });
@@ -148,7 +164,7 @@ function hookOp(name: string, hook: Hook): PlanOp {
   return { kind: 'hook', name, path: hook.path, args: hook.args ?? [hook.path], env: hook.env ?? [], timeout: hook.timeout ?? 0 };
 }
 
-function planRootfs(input: ContainerPlanInput, ops: PlanOp[], userNs: boolean): void {
+function planRootfs(input: ContainerPlanInput, ops: PlanOp[], ns: { inUserNs: boolean; ownsNetwork: boolean }): void {
   const { spec, rootfs } = input;
   const linux = spec.linux ?? {};
   const rootPropagation =
@@ -168,11 +184,12 @@ function planRootfs(input: ContainerPlanInput, ops: PlanOp[], userNs: boolean): 
   for (const [target, path] of input.rootfsSymlinks ?? []) ops.push({ kind: 'symlink', target, path });
 
   const mounts = spec.mounts ?? [];
-  mounts.forEach((mount, i) => planMount(input, mount, `mounts[${i}]`, ops));
+  const sysfsFromHost = ns.inUserNs && !ns.ownsNetwork;
+  mounts.forEach((mount, i) => planMount(input, sysfsFromHost ? hostSysfs(mount) : mount, `mounts[${i}]`, ops));
 
   const devBound = mounts.some((m) => posix.normalize(m.destination) === '/dev' && isBind(m));
   if (!devBound) {
-    for (const device of [...defaultDevices, ...(linux.devices ?? [])]) planDevice(device, userNs, ops);
+    for (const device of [...defaultDevices, ...(linux.devices ?? [])]) planDevice(device, ns.inUserNs, ops);
     const links: [string, string][] = [
       ['/proc/self/fd', '/dev/fd'],
       ['/proc/self/fd/0', '/dev/stdin'],
@@ -189,6 +206,16 @@ function planRootfs(input: ContainerPlanInput, ops: PlanOp[], userNs: boolean): 
   }
   for (const path of linux.maskedPaths ?? []) ops.push({ kind: 'mask', path });
   for (const path of linux.readonlyPaths ?? []) ops.push({ kind: 'readonly', path });
+}
+
+/**
+ * A sysfs mount as runc makes it when the user namespace does not own the network
+ * namespace (the kernel refuses a new sysfs then): the host's /sys, bound read-only.
+ */
+function hostSysfs(mount: Mount): Mount {
+  if (mount.type !== 'sysfs') return mount;
+  const options = (mount.options ?? []).filter((o) => o !== 'rw');
+  return { ...mount, type: 'bind', source: '/sys', options: ['rbind', 'ro', ...options.filter((o) => o !== 'ro')] };
 }
 
 function isBind(mount: Mount): boolean {

@@ -20,6 +20,8 @@ export enum SyncPoint {
   CreateHooks = 2,
   /** Everything is set up; the child will wait at the start gate next. The parent records state. */
   Ready = 3,
+  /** The child has just made a new user namespace (unshare): the parent writes its id maps. */
+  IdMaps = 4,
 }
 
 export type PlanOp =

@@ -8,6 +8,7 @@ const enum WireType {
   Point = 2,
   Fd = 3,
   Continue = 4,
+  Pid = 5,
 }
 
 /** What the child can say (youki-style typed sync messages). */
@@ -18,7 +19,9 @@ export type ChildMessage =
   | { type: 'error'; op: number; errno: number; status: number }
   | { type: 'point'; point: SyncPoint }
   /** An fd passed with SCM_RIGHTS (kind 1 = the console pty master). */
-  | { type: 'fd'; kind: number; fd: number };
+  | { type: 'fd'; kind: number; fd: number }
+  /** A grandchild announcing itself (after the fork into a pid namespace): its pid, as we see it. */
+  | { type: 'pid'; pid: number };
 
 /**
  * The runtime's end of the SOCK_SEQPACKET pair shared with a cloned child.
@@ -41,6 +44,8 @@ export class SyncChannel {
             return { type: 'point', point: raw.value as SyncPoint };
           case WireType.Fd:
             return { type: 'fd', kind: raw.value, fd: raw.fd ?? -1 };
+          case WireType.Pid:
+            return { type: 'pid', pid: raw.pid ?? -1 };
           default:
             throw new Error(`sync channel: unexpected message type ${raw.type}`);
         }

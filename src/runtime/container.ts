@@ -15,7 +15,7 @@ import {
   resolveCgroupsPath,
   validateResources,
 } from '../cgroups/index.js';
-import { native } from '../native/index.js';
+import { constants, native } from '../native/index.js';
 import type { CgroupMountSource } from '../plan/container.js';
 import { planContainer } from '../plan/container.js';
 import { SyncPoint } from '../plan/ops.js';
@@ -136,6 +136,12 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   };
   let init: ChildHandle | undefined;
   let cgroupFd: number | undefined;
+  /** The init's pid and start time, in state.json from the moment it exists. */
+  const recordInit = (pid: number): void => {
+    record.pid = pid;
+    record.pidStartTime = procStat(pid)?.startTime;
+    store.write(record);
+  };
   try {
     store.write(record);
     if (options.generated !== undefined) mkdirSync(rootfs, { mode: 0o755 });
@@ -157,24 +163,28 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
           if (point === SyncPoint.AfterClone) {
             init = child;
             if (cgroupFd === undefined) cgroup.addProcess(child.pid);
-            if (userNs) writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
-            record.pid = child.pid;
-            record.pidStartTime = procStat(child.pid)?.startTime;
-            store.write(record);
+            // With clone3's CLONE_NEWUSER the child is in its user namespace already;
+            // otherwise it makes it later and stops at IdMaps.
+            if (userNs && (plan.cloneFlags & constants.CLONE_NEWUSER) !== 0) writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
+            recordInit(child.pid);
             debug(`init ${child.pid} placed in its cgroup`);
+          } else if (point === SyncPoint.IdMaps) {
+            writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
           } else if (point === SyncPoint.CreateHooks) {
             const state = toOciState(record, 'creating');
             await runHooks('prestart', spec.hooks?.prestart, state);
             await runHooks('createRuntime', spec.hooks?.createRuntime, state);
-            await runHooks('createContainer', spec.hooks?.createContainer, state, { pid: child.pid, scratchDir: store.dir(id) });
+            await runHooks('createContainer', spec.hooks?.createContainer, state, { pid: record.pid ?? child.pid, scratchDir: store.dir(id) });
           } else if (point === SyncPoint.Ready) {
             record.phase = 'created';
             store.write(record);
-            if (options.pidFile !== undefined) writePidFile(options.pidFile, child.pid);
-            debug(`init ${child.pid} waits at the start gate`);
+            if (options.pidFile !== undefined) writePidFile(options.pidFile, record.pid ?? child.pid);
+            debug(`init ${record.pid} waits at the start gate`);
             return Buffer.from(JSON.stringify(toOciState(record, 'created')));
           }
         },
+        // The init forked inside a joined or new pid namespace (the child relays for it).
+        onPid: (pid) => recordInit(pid),
         onFd: (_kind, fd) => deliverConsole(options, fd),
       },
       cgroupFd,
@@ -190,7 +200,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   } finally {
     if (cgroupFd !== undefined) closeSync(cgroupFd);
   }
-  return { id, pid: init.pid, init };
+  return { id, pid: record.pid ?? init.pid, init };
 }
 
 /**

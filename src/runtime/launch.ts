@@ -13,6 +13,8 @@ export interface LaunchHandlers {
   onSyncPoint?(point: SyncPoint, child: ChildHandle): Promise<Buffer | void> | Buffer | void;
   /** An fd the child passed (the console pty master). Owned by the handler. */
   onFd?(kind: number, fd: number): void;
+  /** The pid of the process that will exec, when it is not the child itself (forked into a pid namespace). */
+  onPid?(pid: number): void;
   /** Stop listening after this point: the child goes on alone (to its start gate). */
   lastPoint?: SyncPoint;
 }
@@ -36,6 +38,10 @@ export async function launchPlan(plan: Plan, handlers: LaunchHandlers = {}, cgro
         const detail = msg.status !== 0 ? describeWaitStatus(msg.status) : undefined;
         await child.wait();
         throw new SetupError(step, msg.errno, detail);
+      }
+      if (msg.type === 'pid') {
+        handlers.onPid?.(msg.pid);
+        continue;
       }
       if (msg.type === 'fd') {
         if (handlers.onFd) handlers.onFd(msg.kind, msg.fd);

@@ -94,11 +94,46 @@ describe('planContainer', () => {
     expect(ops[ops.findIndex((op) => op.kind === 'enter_rootfs') + 1]).toEqual({ kind: 'symlink', target: 'usr/bin', path: '/bin' });
   });
 
+  it('joins a user and a pid namespace first, then makes the new ones and forks (runc nsexec order)', () => {
+    const plan = planContainer(
+      input((spec) => {
+        spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'pid');
+        spec.linux!.namespaces!.push({ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'user', path: '/proc/9/ns/user' });
+      }),
+    );
+    expect(plan.cloneFlags).toBe(0);
+    const order = plan.ops.map((op) => (op.kind === 'setns' ? `setns:${op.what}` : op.kind === 'sync' ? `sync:${SyncPoint[op.point]}` : op.kind));
+    const from = order.indexOf('setns:user');
+    expect(order.slice(from, from + 8)).toEqual(['setns:user', 'setns:pid', 'unshare', 'setuser', 'pdeathsig', 'fork', 'pdeathsig', 'sethostname']);
+    const unshare = plan.ops.find((op) => op.kind === 'unshare')!;
+    expect(unshare).toMatchObject({ what: 'CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS' });
+    // mknod is refused in any user namespace but the host's: devices are bound
+    expect(plan.ops.some((op) => op.kind === 'mknod')).toBe(false);
+  });
+
+  it('stops for id maps after making a new user namespace with unshare', () => {
+    const plan = planContainer(
+      input((spec) => {
+        spec.linux!.namespaces!.push({ type: 'user' });
+        spec.linux!.namespaces = spec.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/proc/9/ns/net' } : n));
+        spec.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+        spec.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      }),
+    );
+    const order = plan.ops.map((op) => (op.kind === 'sync' ? `sync:${SyncPoint[op.point]}` : op.kind));
+    const from = order.indexOf('setns');
+    expect(order.slice(from, from + 5)).toEqual(['setns', 'unshare', 'sync:IdMaps', 'setuser', 'pdeathsig']);
+    expect(order).toContain('fork'); // a new pid namespace made by unshare needs the fork too
+    // sysfs cannot be mounted from a user namespace that does not own the network
+    // namespace: the host's /sys is bound read-only instead, as runc does
+    const sys = plan.ops.filter((op) => op.kind !== 'sync' && 'target' in op && op.target === '/sys');
+    expect(sys[0]).toMatchObject({ kind: 'mount', source: '/sys', fstype: null, flags: c.MS_BIND | c.MS_REC });
+    expect(sys[1]).toMatchObject({ kind: 'remount', flags: c.MS_RDONLY | c.MS_NOSUID | c.MS_NOEXEC | c.MS_NODEV });
+  });
+
   it('refuses what it cannot do, naming the JSON path', () => {
     const noMountNs = (): unknown => planContainer(input((spec) => (spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'mount'))));
     expect(noMountNs).toThrow(new SpecError('linux.namespaces', 'a new mount namespace is required (the rootfs is set up in it)'));
-    const joinPid = (): unknown => planContainer(input((spec) => (spec.linux!.namespaces![0] = { type: 'pid', path: '/proc/1/ns/pid' })));
-    expect(joinPid).toThrow('linux.namespaces[0].path: joining an existing pid namespace is not supported by husk yet');
     const idmap = (): unknown => planContainer(input((spec) => spec.mounts!.push({ destination: '/x', type: 'bind', source: '/x', options: ['idmap'] })));
     expect(idmap).toThrow('mounts[7].options[0]: mount option "idmap" is not supported by husk');
   });
