@@ -31,7 +31,13 @@ export async function launchPlan(plan: Plan, handlers: LaunchHandlers = {}, cgro
   try {
     for (;;) {
       const msg = await channel.recv();
-      if (msg.type === 'eof') return child;
+      if (msg.type === 'eof') {
+        if (handlers.lastPoint === undefined) return child; // the socket is close-on-exec: it exec'd
+        // It was to stop at lastPoint: it died first without a word (a signal: SIGSYS from a
+        // seccomp profile, SIGKILL from the OOM killer...).
+        const exit = await child.wait();
+        throw new SetupError('set up the container', 10 /* ECHILD */, `the child died before it was ready (${exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.exitCode}`})`);
+      }
       if (msg.type === 'error') {
         const op = plan.ops[msg.op];
         const step = op === undefined ? 'set up the child' : describeOp(op);

@@ -117,6 +117,15 @@ describe('seccomp', () => {
     expect((await runWith(['mknod-test', '/dev'], denyMknod({ action: 'SCMP_ACT_KILL' }))).exitCode).toBe(128 + 31);
   });
 
+  it('a profile that kills the runtime\'s own setup fails create clearly, leaving nothing', async () => {
+    // Without noNewPrivileges the filter goes in before the identity steps, and the child
+    // still talks to the runtime (sendto): killing sendto kills the child before it is ready.
+    const result = await runWith(['true'], { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['sendto'], action: 'SCMP_ACT_KILL_PROCESS' }] }, false);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe('husk: set up the container: the child died before it was ready (killed by SIGSYS)');
+    expect(String((await husk.run(['list', '-q'])).stdout).trim()).toBe('');
+  });
+
   it('refuses SCMP_ACT_NOTIFY at create, naming the rule, and leaves nothing behind', async () => {
     const result = await runWith(['true'], denyMknod({ action: 'SCMP_ACT_NOTIFY' }));
     expect(result.exitCode).not.toBe(0);
