@@ -13,6 +13,7 @@ export const verbs: Record<string, { summary: string; load: () => Promise<{ comm
   kill: { summary: "signal a container's process", load: () => import('./kill.js') },
   delete: { summary: 'remove a container', load: () => import('./delete.js') },
   list: { summary: 'list containers', load: () => import('./list.js') },
+  features: { summary: 'show what husk implements, as JSON (runc features)', load: () => import('./features.js') },
   info: { summary: 'show what this host offers for containers', load: () => import('./info.js') },
   spec: { summary: 'create a new specification file (config.json)', load: () => import('./spec.js') },
   'escape-lab': { summary: 'try jail escapes against chroot and pivot_root, for real', load: () => import('./escape-lab.js') },

@@ -92,3 +92,8 @@ export function parseMountOptions(options: readonly string[] | undefined, where:
   if (data.length > 0) result.data = data.join(',');
   return result;
 }
+
+/** Every mount option husk understands itself (others go to the filesystem as data). */
+export function knownMountOptions(): string[] {
+  return [...Object.keys(flagOptions), ...Object.keys(propagationFlags)].sort();
+}

@@ -1,0 +1,44 @@
+/** `husk features` advertises only what husk really implements. */
+import { describe, expect, it } from 'vitest';
+import { parseMountOptions } from '../../src/plan/mount-options.js';
+import { runtimeFeatures } from '../../src/runtime/features.js';
+import { compileSeccomp } from '../../src/seccomp/compile.js';
+import { defaultSpec } from '../../src/spec/defaults.js';
+import { validateSpec } from '../../src/spec/validate.js';
+
+const features = runtimeFeatures() as {
+  ociVersionMin: string;
+  ociVersionMax: string;
+  hooks: string[];
+  mountOptions: string[];
+  linux: { namespaces: string[]; capabilities: string[]; seccomp: { actions: string[]; operators: string[]; archs: string[]; knownFlags: string[] } };
+};
+
+describe('runtimeFeatures', () => {
+  it('accepts configs at both ends of the advertised ociVersion range', () => {
+    for (const ociVersion of [features.ociVersionMin, features.ociVersionMax]) {
+      expect(() => validateSpec({ ...defaultSpec(), ociVersion })).not.toThrow();
+    }
+  });
+
+  it('every advertised hook, namespace and capability is accepted in a config', () => {
+    const spec = defaultSpec();
+    spec.hooks = Object.fromEntries(features.hooks.map((h) => [h, [{ path: '/bin/true' }]]));
+    spec.process!.capabilities!.bounding = features.linux.capabilities;
+    spec.linux!.namespaces = features.linux.namespaces.map((type) => ({ type: type as 'pid' }));
+    expect(() => validateSpec(spec)).not.toThrow();
+  });
+
+  it('every advertised mount option is understood (none falls through as filesystem data)', () => {
+    for (const option of features.mountOptions) expect(parseMountOptions([option], 'm').data, option).toBeNull();
+  });
+
+  it('every advertised seccomp action, operator, arch and flag compiles', () => {
+    for (const action of features.linux.seccomp.actions) expect(() => compileSeccomp({ defaultAction: action as 'SCMP_ACT_ALLOW' }, 'x64'), action).not.toThrow();
+    for (const op of features.linux.seccomp.operators) {
+      const seccomp = { defaultAction: 'SCMP_ACT_ALLOW' as const, syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO' as const, args: [{ index: 0, value: 8, valueTwo: 8, op: op as 'SCMP_CMP_EQ' }] }] };
+      expect(() => compileSeccomp(seccomp, 'x64'), op).not.toThrow();
+    }
+    expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: features.linux.seccomp.archs as 'SCMP_ARCH_X86'[], flags: features.linux.seccomp.knownFlags as 'SECCOMP_FILTER_FLAG_LOG'[] }, 'x64')).not.toThrow();
+  });
+});
