@@ -62,3 +62,11 @@ export function writeCgroupFile(dir: string, file: string, value: string, jsonPa
     });
   }
 }
+
+/** pids.current and pids.max: the same files on v1 and v2. */
+export function pidsStats(dir: string): { current: number; limit?: number } | undefined {
+  const current = readNumber(dir, 'pids.current');
+  if (current === undefined) return undefined;
+  const limit = readNumber(dir, 'pids.max');
+  return limit === undefined ? { current } : { current, limit };
+}

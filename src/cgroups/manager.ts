@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { cgroupOf, detectCgroups, ownCgroups, type CgroupLayout, type ProcCgroupEntry } from './detect.js';
 import { CgroupError, errnoCode, type ErrnoLike } from './errors.js';
-import { hasFile, readCgroupFile, readOptional, writeCgroupFile } from './files.js';
+import { hasFile, pidsStats, readCgroupFile, readOptional, writeCgroupFile } from './files.js';
 import { controllerOwner } from './owner.js';
 import { absoluteIn } from './path.js';
 import type { LinuxResources } from './resources-types.js';
@@ -362,7 +362,7 @@ class FsCgroupManager implements CgroupManager {
     const memory = mem === undefined ? undefined : mem.version === 1 ? v1.memoryStatsV1(mem.dir) : v2.memoryStatsV2(mem.dir);
     if (memory !== undefined) stats.memory = memory;
     const p = this.owner('pids');
-    const pids = p === undefined ? undefined : p.version === 1 ? v1.pidsStatsV1(p.dir) : v2.pidsStatsV2(p.dir);
+    const pids = p === undefined ? undefined : pidsStats(p.dir);
     if (pids !== undefined) stats.pids = pids;
     const cpuV1 = controllerOwner(this.layout, 'cpuacct') === 'v1' || controllerOwner(this.layout, 'cpu') === 'v1';
     const cpu = cpuV1 ? v1.cpuStatsV1(this.v1Dir('cpuacct'), this.v1Dir('cpu')) : this.v2 === undefined ? undefined : v2.cpuStatsV2(this.v2.dir);

@@ -3,7 +3,7 @@ import { normalizeDeviceRule, parseBlkioStat, parseFlatKeyed, v1DeviceLine, limi
 import { CgroupError } from './errors.js';
 import { hasFile, readNumber, readOptional, writeCgroupFile } from './files.js';
 import type { LinuxBlockIO, LinuxCPU, LinuxDeviceCgroup, LinuxHugepageLimit, LinuxMemory, LinuxNetwork } from './resources-types.js';
-import type { CpuStats, HugetlbStats, IoDeviceStats, MemoryStats, PidsStats } from './stats.js';
+import type { CpuStats, HugetlbStats, IoDeviceStats, MemoryStats } from './stats.js';
 
 const R = 'linux.resources';
 
@@ -128,15 +128,6 @@ export function memoryStatsV1(dir: string): MemoryStats | undefined {
   if (limit !== undefined) stats.limitBytes = limit;
   const memsw = readNumber(dir, 'memory.memsw.usage_in_bytes');
   if (memsw !== undefined) stats.swapUsageBytes = Math.max(0, memsw - usage);
-  return stats;
-}
-
-export function pidsStatsV1(dir: string): PidsStats | undefined {
-  const current = readNumber(dir, 'pids.current');
-  if (current === undefined) return undefined;
-  const stats: PidsStats = { current };
-  const limit = readNumber(dir, 'pids.max');
-  if (limit !== undefined) stats.limit = limit;
   return stats;
 }
 

@@ -4,7 +4,7 @@ import { blkioWeightToIoWeight, cpuMax, limitOrUnlimited, ioMaxLine, normalizeDe
 import { CgroupError } from './errors.js';
 import { hasFile, readNumber, readOptional, writeCgroupFile } from './files.js';
 import type { LinuxBlockIO, LinuxCPU, LinuxDeviceCgroup, LinuxHugepageLimit, LinuxMemory } from './resources-types.js';
-import type { CpuStats, HugetlbStats, IoDeviceStats, MemoryStats, PidsStats } from './stats.js';
+import type { CpuStats, HugetlbStats, IoDeviceStats, MemoryStats } from './stats.js';
 
 const R = 'linux.resources';
 
@@ -117,15 +117,6 @@ export function memoryStatsV2(dir: string): MemoryStats | undefined {
   if (limit !== undefined) stats.limitBytes = limit;
   const swap = readNumber(dir, 'memory.swap.current');
   if (swap !== undefined) stats.swapUsageBytes = swap;
-  return stats;
-}
-
-export function pidsStatsV2(dir: string): PidsStats | undefined {
-  const current = readNumber(dir, 'pids.current');
-  if (current === undefined) return undefined;
-  const stats: PidsStats = { current };
-  const limit = readNumber(dir, 'pids.max');
-  if (limit !== undefined) stats.limit = limit;
   return stats;
 }
 

@@ -2,6 +2,7 @@ import { attachConsole } from '../runtime/console.js';
 import { runContainer } from '../runtime/container.js';
 import { hostRootfsSpec } from '../runtime/host-rootfs.js';
 import type { Command } from './command.js';
+import { createFlags, fromCreateFlags } from './create.js';
 import { runtimeOptions } from './runtime-options.js';
 
 export const command: Command = {
@@ -14,11 +15,7 @@ export const command: Command = {
     { name: 'detach', short: 'd', type: 'boolean', summary: 'return once the container has started' },
     { name: 'rm', type: 'boolean', summary: 'remove the container when it exits (the default in the foreground)' },
     { name: 'tty', short: 't', type: 'boolean', summary: 'with a COMMAND and no bundle: give it a terminal' },
-    { name: 'pid-file', type: 'string', value: 'FILE', summary: "write the container init's pid to FILE" },
-    { name: 'console-socket', type: 'string', value: 'PATH', summary: 'unix socket that receives the pty master' },
-    { name: 'no-pivot', type: 'boolean', summary: 'MS_MOVE + chroot instead of pivot_root (weaker)' },
-    { name: 'preserve-fds', type: 'number', value: 'N', summary: 'pass N extra fds (3, 4, ...) to the container' },
-    { name: 'no-new-keyring', type: 'boolean', summary: 'accepted for runc compatibility' },
+    ...createFlags,
   ],
   async run({ global, args, opts }) {
     const [id, ...commandLine] = args as [string, ...string[]];
@@ -30,12 +27,9 @@ export const command: Command = {
       ...(embedded
         ? { generated: hostRootfsSpec(commandLine, id, Boolean(opts['tty'])) }
         : { bundle: bundle ?? '.', ...(commandLine.length > 0 && { args: commandLine }) }),
-      ...(opts['pid-file'] !== undefined && { pidFile: opts['pid-file'] as string }),
-      ...(opts['console-socket'] !== undefined
-        ? { consoleSocket: opts['console-socket'] as string }
-        : { onConsole: (fd: number) => (detach = attachConsole(fd)) }),
-      noPivot: Boolean(opts['no-pivot']),
-      preserveFds: (opts['preserve-fds'] as number | undefined) ?? 0,
+      ...fromCreateFlags(opts),
+      // Without a console socket, a terminal is attached to ours.
+      ...(opts['console-socket'] === undefined && { onConsole: (fd: number) => (detach = attachConsole(fd)) }),
       detach: Boolean(opts['detach']),
     });
     await detach?.();

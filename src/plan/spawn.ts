@@ -8,11 +8,13 @@ export interface SpawnPlanInput {
   env: string[];
   cwd?: string;
   namespaces: NamespaceType[];
+  /** With a user namespace: written by the parent while the child waits. */
   uidMap?: IdMapping[];
   gidMap?: IdMapping[];
   hostname?: string;
   /** Mount a fresh /proc for the new pid namespace (default: when pid and mount are both new). */
   mountProc?: boolean;
+  /** fds for the child's 0, 1, 2 (default: inherit). */
   stdio?: [number, number, number];
   /** Join these namespaces of a running process first (setns into /proc/<pid>/ns/*). */
   join?: { pid: number; namespaces: NamespaceType[] };

@@ -2,28 +2,18 @@ import { writeFileSync } from 'node:fs';
 import type { IdMapping, NamespaceType } from '../plan/namespaces.js';
 import { describeCloneFlags, formatIdMap } from '../plan/namespaces.js';
 import { SyncPoint } from '../plan/ops.js';
-import { planSpawn } from '../plan/spawn.js';
+import { planSpawn, type SpawnPlanInput } from '../plan/spawn.js';
 import { ChildHandle, type Exit } from './child.js';
 import { SetupError } from './errors.js';
 import { launchPlan } from './launch.js';
 
-export interface SpawnOptions {
-  file: string;
+/** planSpawn's input, with defaults for argv, the environment and the namespaces. */
+export interface SpawnOptions extends Omit<SpawnPlanInput, 'args' | 'env' | 'namespaces'> {
   /** argv, including argv[0] (default [file]). */
   args?: string[];
   /** Environment (default: this process's). */
   env?: Record<string, string | undefined> | string[];
-  cwd?: string;
   namespaces?: NamespaceType[];
-  /** With a user namespace: written by the parent while the child waits. */
-  uidMap?: IdMapping[];
-  gidMap?: IdMapping[];
-  hostname?: string;
-  mountProc?: boolean;
-  /** fds for the child's 0, 1, 2 (default: inherit this process's). */
-  stdio?: [number, number, number];
-  /** Join these namespaces of a running process before anything else. */
-  join?: { pid: number; namespaces: NamespaceType[] };
   /** Called while the child waits after clone: e.g. put it in a cgroup. */
   beforeRelease?(pid: number): void | Promise<void>;
 }
@@ -48,25 +38,14 @@ function envList(env: SpawnOptions['env']): string[] {
  */
 export async function spawn(options: SpawnOptions): Promise<SpawnedProcess> {
   const namespaces = options.namespaces ?? [];
-  const plan = planSpawn({
-    file: options.file,
-    args: options.args ?? [options.file],
-    env: envList(options.env),
-    namespaces,
-    ...(options.cwd !== undefined && { cwd: options.cwd }),
-    ...(options.uidMap !== undefined && { uidMap: options.uidMap }),
-    ...(options.gidMap !== undefined && { gidMap: options.gidMap }),
-    ...(options.hostname !== undefined && { hostname: options.hostname }),
-    ...(options.mountProc !== undefined && { mountProc: options.mountProc }),
-    ...(options.stdio !== undefined && { stdio: options.stdio }),
-    ...(options.join !== undefined && { join: options.join }),
-  });
+  const { beforeRelease, ...planInput } = options;
+  const plan = planSpawn({ ...planInput, args: options.args ?? [options.file], env: envList(options.env), namespaces });
   let child: ChildHandle;
   try {
     child = await launchPlan(plan, {
       async onSyncPoint(point, handle) {
         if (point !== SyncPoint.AfterClone) return;
-        await options.beforeRelease?.(handle.pid);
+        await beforeRelease?.(handle.pid);
         if (namespaces.includes('user')) writeIdMaps(handle.pid, options.uidMap, options.gidMap);
       },
     });
