@@ -4,11 +4,11 @@ import { type NamespaceType, procNsName } from '../plan/namespaces.js';
 import { SyncPoint } from '../plan/ops.js';
 import type { Process } from '../spec/types.js';
 import { validateProcess } from '../spec/validate.js';
-import type { ChildHandle } from './child.js';
 import { managerOf, type RuntimeOptions, statusOf } from './container.js';
 import { deliverConsole } from './console.js';
 import { ContainerError } from './errors.js';
 import { launchPlan } from './launch.js';
+import type { SpawnedProcess } from './spawn.js';
 import { StateStore } from './state.js';
 
 export interface ExecOptions {
@@ -32,9 +32,10 @@ const joinable: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgro
 /**
  * Runs a new process in a running container (runc exec): in its namespaces and
  * cgroup, with its process attributes unless overridden. Resolves once the
- * process has exec'd; its handle's wait() gives the exit status.
+ * process has exec'd. Its pid is the process's own; wait() and kill() go through
+ * the relay that forked it into the container's pid namespace, when there is one.
  */
-export async function execInContainer(rt: RuntimeOptions, id: string, options: ExecOptions): Promise<ChildHandle> {
+export async function execInContainer(rt: RuntimeOptions, id: string, options: ExecOptions): Promise<SpawnedProcess> {
   const store = new StateStore(rt.root);
   const record = store.read(id);
   const status = statusOf(store, record);
@@ -72,10 +73,13 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
     preserveFds: options.preserveFds ?? 0,
   });
   const cgroup = managerOf(record);
-  return launchPlan(plan, {
-    onSyncPoint(point, child) {
-      if (point === SyncPoint.AfterClone) cgroup?.addProcess(child.pid);
+  let pid: number | undefined;
+  const child = await launchPlan(plan, {
+    onSyncPoint(point, handle) {
+      if (point === SyncPoint.AfterClone) cgroup?.addProcess(handle.pid);
     },
+    onPid: (forked) => (pid = forked),
     onFd: (_kind, fd) => deliverConsole(options, fd),
   });
+  return { pid: pid ?? child.pid, wait: () => child.wait(), kill: (signal) => child.kill(signal) };
 }

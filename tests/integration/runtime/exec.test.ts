@@ -2,7 +2,7 @@
  * husk exec: a new process inside a running container's namespaces and cgroup,
  * with the container's process attributes unless told otherwise.
  */
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle } from '../../helpers/rootfs.js';
@@ -74,6 +74,18 @@ describe('exec', () => {
     const result = await husk.run(['exec', id, '/bin/testinit', 'ids']);
     expect(result.stderr).toBe('');
     expect(String(result.stdout)).toMatch(/^uid=0 gid=0 /);
+  });
+
+  it('--pid-file gets the exec\'d process\'s own pid, inside the container\'s pid namespace', async () => {
+    const { id, init } = await running();
+    const pidFile = `${husk.root}/.exec-${id}.pid`;
+    const exec = await husk.detached(['exec', '-d', '--pid-file', pidFile, id, '/bin/testinit', 'sleep', '300']);
+    expect(exec.stderr).toBe('');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('testinit\0sleep');
+    expect(readlinkSync(`/proc/${pid}/ns/pid`)).toBe(readlinkSync(`/proc/${init}/ns/pid`));
+    const nspid = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^NSpid:\t(.*)$/m)![1]!.split('\t');
+    expect(Number(nspid.at(-1))).toBeGreaterThan(1); // not the container's init
   });
 
   it('fails clearly for a missing command and a stopped container', async () => {
