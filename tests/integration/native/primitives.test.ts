@@ -6,7 +6,7 @@
  */
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { repoRoot } from '../../helpers/husk.js';
 
@@ -101,7 +101,7 @@ describe('mounts', () => {
   });
 
   it('pivotRoot swaps the root of a private mount namespace', async () => {
-    const out = await inThrowaway<{ root: string[] }>(`
+    const out = await inThrowaway<{ root: string[]; dir: string }>(`
       native.unshare(constants.CLONE_NEWNS);
       native.mount(null, '/', null, constants.MS_REC | constants.MS_PRIVATE);
       const dir = fs.mkdtempSync('/tmp/husk-pivot-');
@@ -111,9 +111,12 @@ describe('mounts', () => {
       native.pivotRoot('.', '.');
       native.umount2('.', constants.MNT_DETACH);
       native.chroot('.');
-      return { root: fs.readdirSync('/') };
+      return { root: fs.readdirSync('/'), dir };
     `);
     expect(out.root).toEqual(['only-here']);
+    // The tmpfs lived only in the throwaway's mount namespace; its mount point is ours to remove.
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(out.dir);
+    rmdirSync(out.dir);
   });
 
   it('sethostname refuses a name longer than the kernel allows', async () => {
