@@ -6,7 +6,8 @@ import { execa, type Options, type ResultPromise } from 'execa';
 import { spawn as spawnProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
+import type { State } from '../../src/spec/types.js';
 import type { TestBundle } from './rootfs.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,10 @@ export interface Husk {
    * stdio are files; the result's stdout/stderr are husk's (and the container's).
    */
   detached(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** `husk state ID`, parsed (asserting husk printed no error). */
+  state(id: string): Promise<State>;
+  /** Asserts nothing of container `id` is left: no state dir, no cgroup on any hierarchy, no process. */
+  expectGone(id: string): void;
   /** Removes every container left and the state root itself. */
   cleanup(): Promise<void>;
 }
@@ -63,6 +68,16 @@ export function makeHusk(): Husk {
     root,
     run,
     detached,
+    async state(id) {
+      const result = await run(['state', id]);
+      expect(result.stderr).toBe('');
+      return JSON.parse(String(result.stdout)) as State;
+    },
+    expectGone(id) {
+      expect(existsSync(join(root, id)), 'state directory').toBe(false);
+      expect(cgroupDirsNamed(id), 'cgroup directories').toEqual([]);
+      expect(processesMatching(id), 'processes').toEqual([]);
+    },
     async cleanup() {
       for (const id of existsSync(root) ? readdirSync(root).filter((e) => !e.startsWith('.')) : []) await run(['delete', '--force', id]);
       rmSync(root, { recursive: true, force: true });

@@ -5,12 +5,12 @@
  * rules, delete --force, and bad values refused before anything exists.
  */
 import { execa } from 'execa';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cgroupDirsNamed, makeHusk, processesMatching, type Husk } from '../../helpers/husk.js';
+import { cgroupDirsNamed, makeHusk, type Husk } from '../../helpers/husk.js';
 import { makeHostToolsBundle, makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
-import type { LinuxResources, Spec, State } from '../../../src/spec/types.js';
+import type { LinuxResources, Spec } from '../../../src/spec/types.js';
 
 let husk: Husk;
 const bundles: TestBundle[] = [];
@@ -46,11 +46,6 @@ async function shellBundle(script: string, resources: LinuxResources = {}): Prom
   return bundle;
 }
 
-async function state(id: string): Promise<State> {
-  const result = await husk.run(['state', id]);
-  expect(result.stderr).toBe('');
-  return JSON.parse(String(result.stdout)) as State;
-}
 
 interface RuncStats {
   cpu: { usage: { total: number }; throttling: { periods: number; throttledPeriods: number; throttledTime: number } };
@@ -94,12 +89,6 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-/** Nothing of container `id` is left: no state dir, no cgroup on any hierarchy, no process. */
-function expectNoLeftovers(id: string): void {
-  expect(existsSync(join(husk.root, id)), 'state directory').toBe(false);
-  expect(cgroupDirsNamed(id), 'cgroup directories').toEqual([]);
-  expect(processesMatching(id), 'processes').toEqual([]);
-}
 
 describe('limits that hold', () => {
   it('holds a fork bomb at pids.max while the host keeps forking', async () => {
@@ -111,7 +100,7 @@ describe('limits that hold', () => {
     // testinit (pid 1 of the container) is one of the 8.
     expect(String(run.stdout).trim()).toBe('forks=7 error=EAGAIN');
     expect((await execa('/bin/sh', ['-c', 'echo host-ok'])).stdout).toBe('host-ok');
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('OOM-kills a memory hog inside the container only, counts it in events, and run reports 137', async () => {
@@ -127,9 +116,9 @@ describe('limits that hold', () => {
     const after = await stats(id);
     expect(after.memory.usage.limit).toBe(limit);
     expect(after.memory.usage.max).toBeGreaterThan(limit / 2);
-    expect((await state(id)).status).toBe('running');
+    expect((await husk.state(id)).status).toBe('running');
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
 
     // The hog as the container's init: run exits 128 + SIGKILL.
     const hog = await testinitBundle(['hog', '256'], { memory });
@@ -137,7 +126,7 @@ describe('limits that hold', () => {
     const run = await husk.run(['run', '--bundle', hog.dir, hogId]);
     expect(run.exitCode).toBe(137);
     expect(String(run.stdout)).not.toContain('hogged');
-    expectNoLeftovers(hogId);
+    husk.expectGone(hogId);
   });
 
   it('throttles a busy loop to a 0.2 CPU quota', async () => {
@@ -156,7 +145,7 @@ describe('limits that hold', () => {
     expect(used).toBeGreaterThan(wallNs * 0.05);
     expect(used).toBeLessThan(wallNs * 0.45);
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 });
 
@@ -173,7 +162,7 @@ describe('pause, resume, update', () => {
     const pause = await husk.run(['pause', id]);
     expect(pause.stderr).toBe('');
     expect(pause.exitCode).toBe(0);
-    expect((await state(id)).status).toBe('paused');
+    expect((await husk.state(id)).status).toBe('paused');
     expect((await husk.run(['pause', id])).stderr).toContain('it is paused, not running');
     const frozenAt = pids.map(cpuTicks);
     const usageFrozen = (await stats(id)).cpu.usage.total;
@@ -183,13 +172,13 @@ describe('pause, resume, update', () => {
 
     const resume = await husk.run(['resume', id]);
     expect(resume.stderr).toBe('');
-    expect((await state(id)).status).toBe('running');
+    expect((await husk.state(id)).status).toBe('running');
     await waitFor('every spinner to run again', () => pids.slice(1).every((pid, i) => cpuTicks(pid) > frozenAt[i + 1]!));
 
     // delete --force of a paused container: thawed and killed.
     expect((await husk.run(['pause', id])).exitCode).toBe(0);
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('update changes a live pids limit, keeps earlier limits, and refuses bad values before writing', async () => {
@@ -228,7 +217,7 @@ describe('pause, resume, update', () => {
     const result = await run;
     expect(result.stderr).toBe('');
     expect(String(result.stdout).trim()).toBe('forks=5 error=EAGAIN');
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('events streams stats every --interval and an oom event, and ends when the container stops', async () => {
@@ -251,7 +240,7 @@ describe('pause, resume, update', () => {
     expect(lines).toContainEqual({ type: 'oom', id });
     expect(lines.every((e) => e.id === id)).toBe(true);
     expect((await husk.run(['delete', id])).exitCode).toBe(0);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('events and update refuse a stopped container; pause refuses a created one', async () => {
@@ -260,13 +249,13 @@ describe('pause, resume, update', () => {
     expect((await husk.detached(['create', '--bundle', bundle.dir, id])).exitCode).toBe(0);
     expect((await husk.run(['pause', id])).stderr).toBe(`husk: cannot pause container "${id}": it is created, not running`);
     expect((await husk.run(['start', id])).exitCode).toBe(0);
-    await waitFor('stopped', async () => (await state(id)).status === 'stopped');
+    await waitFor('stopped', async () => (await husk.state(id)).status === 'stopped');
     const events = await husk.run(['events', '--stats', id]);
     expect(events.exitCode).toBe(1);
     expect(events.stderr).toContain('not running');
     expect((await husk.run(['update', '--pids-limit', '5', id])).stderr).toBe(`husk: cannot update container "${id}": it is stopped`);
     expect((await husk.run(['delete', id])).exitCode).toBe(0);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 });
 
@@ -282,7 +271,7 @@ describe('devices and deletion', () => {
     const run = await husk.run(['run', '--bundle', bundle.dir, id]);
     expect(run.stderr).toBe('');
     expect(String(run.stdout).trim().split('\n')).toEqual(['EPERM', 'ok', 'ok']);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('delete --force kills processes that ignore SIGTERM and leaves no cgroup on any hierarchy', async () => {
@@ -296,7 +285,7 @@ describe('devices and deletion', () => {
     await sleep(200);
     expect((await containerPids(id)).sort()).toEqual([...pids].sort());
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 });
 
@@ -314,7 +303,7 @@ describe('bad values are refused before anything is created', () => {
       const create = await husk.run(['create', '--bundle', bundle.dir, id]);
       expect(create.exitCode).toBe(1);
       expect(create.stderr).toContain(message);
-      expectNoLeftovers(id);
+      husk.expectGone(id);
       expect(cgroupDirsNamed('escape')).toEqual([]);
     });
   }

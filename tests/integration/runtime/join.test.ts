@@ -7,13 +7,10 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cgroupDirsNamed, processesMatching, useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle } from '../../helpers/rootfs.js';
-import type { Spec, State } from '../../../src/spec/types.js';
+import type { Spec } from '../../../src/spec/types.js';
 
 const { husk, bundles, newId } = useHuskSuite();
 
-async function state(id: string): Promise<State> {
-  return JSON.parse(String((await husk.run(['state', id])).stdout)) as State;
-}
 
 /** A running "sandbox" container with a user namespace mapping root to host uid 100000. */
 async function sandbox(): Promise<{ id: string; pid: number }> {
@@ -28,7 +25,7 @@ async function sandbox(): Promise<{ id: string; pid: number }> {
   bundles.push(bundle);
   const id = newId('sandbox');
   expect((await husk.detached(['run', '-d', '--bundle', bundle.dir, id])).stderr).toBe('');
-  return { id, pid: (await state(id)).pid! };
+  return { id, pid: (await husk.state(id)).pid! };
 }
 
 function joining(pid: number, types: string[], args: string[]): (spec: Spec) => void {
@@ -73,7 +70,7 @@ describe('joining namespaces', () => {
     bundles.push(bundle);
     const id = newId('joindetached');
     expect((await husk.detached(['run', '-d', '--bundle', bundle.dir, id])).stderr).toBe('');
-    const { pid, status } = await state(id);
+    const { pid, status } = await husk.state(id);
     expect(status).toBe('running');
     const procStatus = readFileSync(`/proc/${pid}/status`, 'utf8');
     expect(procStatus).toMatch(/^Uid:\t100000\t/m);

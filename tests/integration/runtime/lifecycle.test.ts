@@ -7,9 +7,9 @@ import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cgroupDirsNamed, cliPath, processesMatching, useHuskSuite } from '../../helpers/husk.js';
+import { cliPath, useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
-import type { Spec, State } from '../../../src/spec/types.js';
+import type { Spec } from '../../../src/spec/types.js';
 
 const { husk, bundles, newId } = useHuskSuite();
 
@@ -19,18 +19,7 @@ async function bundleWith(args: string[], mutate?: (spec: Spec) => void, files?:
   return bundle;
 }
 
-async function state(id: string): Promise<State> {
-  const result = await husk.run(['state', id]);
-  expect(result.stderr).toBe('');
-  return JSON.parse(String(result.stdout)) as State;
-}
 
-/** Nothing of container `id` is left: no state dir, no cgroup, no process. */
-function expectNoLeftovers(id: string): void {
-  expect(existsSync(join(husk.root, id)), 'state directory').toBe(false);
-  expect(cgroupDirsNamed(id), 'cgroup directories').toEqual([]);
-  expect(processesMatching(id), 'processes').toEqual([]);
-}
 
 describe('states', () => {
   it('moves created -> running -> stopped -> deleted as runtime.md says', async () => {
@@ -40,14 +29,14 @@ describe('states', () => {
     expect(create.stderr).toBe('');
     expect(create.exitCode).toBe(0);
 
-    const created = await state(id);
+    const created = await husk.state(id);
     expect(created).toMatchObject({ ociVersion: '1.2.0', id, status: 'created', bundle: bundle.dir });
     expect(created.pid).toBeGreaterThan(1);
     // the init waits at the gate: not yet exec'd
     expect(readFileSync(`/proc/${created.pid}/cmdline`, 'utf8')).not.toContain('testinit');
 
     expect((await husk.run(['start', id])).exitCode).toBe(0);
-    expect((await state(id)).status).toBe('running');
+    expect((await husk.state(id)).status).toBe('running');
     expect(readFileSync(`/proc/${created.pid}/cmdline`, 'utf8')).toContain('testinit');
     expect((await husk.run(['start', id])).stderr).toContain('it is running, not created');
 
@@ -56,14 +45,14 @@ describe('states', () => {
     expect((await husk.run(['delete', id])).stderr).toContain('it is running');
 
     expect((await husk.run(['kill', id, 'KILL'])).exitCode).toBe(0);
-    for (let i = 0; i < 200 && (await state(id)).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
-    const stopped = await state(id);
+    for (let i = 0; i < 200 && (await husk.state(id)).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+    const stopped = await husk.state(id);
     expect(stopped.status).toBe('stopped');
     expect(stopped.pid).toBeUndefined();
 
     expect((await husk.run(['delete', id])).exitCode).toBe(0);
     expect((await husk.run(['state', id])).stderr).toContain(`container "${id}" does not exist`);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('writes --pid-file and reports an unknown container clearly', async () => {
@@ -71,9 +60,9 @@ describe('states', () => {
     const id = newId('pidfile');
     const pidFile = join(bundle.dir, 'init.pid');
     expect((await husk.detached(['create', '--bundle', bundle.dir, '--pid-file', pidFile, id])).exitCode).toBe(0);
-    expect(Number(readFileSync(pidFile, 'utf8'))).toBe((await state(id)).pid);
+    expect(Number(readFileSync(pidFile, 'utf8'))).toBe((await husk.state(id)).pid);
     expect((await husk.run(['delete', id])).exitCode).toBe(0); // a created container may be deleted
-    expectNoLeftovers(id);
+    husk.expectGone(id);
     const unknown = await husk.run(['kill', 'no-such-container']);
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toBe('husk: container "no-such-container" does not exist');
@@ -83,9 +72,9 @@ describe('states', () => {
     const bundle = await bundleWith(['sleep-ignore-term', '300']);
     const id = newId('force');
     expect((await husk.detached(['run', '-d', '--bundle', bundle.dir, id])).exitCode).toBe(0);
-    expect((await state(id)).status).toBe('running');
+    expect((await husk.state(id)).status).toBe('running');
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 });
 
@@ -94,7 +83,7 @@ describe('exit codes and signals', () => {
     const bundle = await bundleWith(['exit', '7']);
     const id = newId('exit');
     expect((await husk.run(['run', '--bundle', bundle.dir, id])).exitCode).toBe(7);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('run exits with 128 + the signal that killed the container', async () => {
@@ -106,7 +95,7 @@ describe('exit codes and signals', () => {
     }
     await husk.run(['kill', id, 'SIGKILL']);
     expect((await run).exitCode).toBe(137);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('run forwards the signals it receives to the container', async () => {
@@ -118,7 +107,7 @@ describe('exit codes and signals', () => {
     }
     run.kill('SIGTERM');
     expect((await run).exitCode).toBe(143);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 });
 
@@ -153,7 +142,7 @@ describe('hooks', () => {
       `poststart running ${host}`,
       `poststop stopped ${host}`,
     ]);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('runs startContainer hooks inside the container after start', async () => {
@@ -174,7 +163,7 @@ describe('hooks', () => {
     const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toBe('husk: createRuntime hook /bin/false: exited with status 1');
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('a hook over its timeout is killed and fails create', async () => {
@@ -182,7 +171,7 @@ describe('hooks', () => {
     const id = newId('hooktimeout');
     const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
     expect(result.stderr).toBe('husk: prestart hook /bin/sleep: timed out after 1s');
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 });
 
@@ -192,7 +181,7 @@ describe('failures leave nothing behind', () => {
     const id = newId('badcfg');
     const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
     expect(result.stderr).toMatch(/linux\.namespaces\[\d\]\.type: unknown namespace "pidd"/);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('a missing rootfs is named', async () => {
@@ -200,7 +189,7 @@ describe('failures leave nothing behind', () => {
     const id = newId('norootfs');
     const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
     expect(result.stderr).toContain(join(bundle.dir, 'nowhere'));
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('a failing mount names the step and the errno', async () => {
@@ -208,7 +197,7 @@ describe('failures leave nothing behind', () => {
     const id = newId('badmount');
     const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
     expect(result.stderr).toBe('husk: mount nosuchfs none on /data: ENODEV (no such device)');
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('a missing executable fails create, not start', async () => {
@@ -216,7 +205,7 @@ describe('failures leave nothing behind', () => {
     const id = newId('noexec');
     const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
     expect(result.stderr).toBe('husk: find executable "/bin/nope": ENOENT (no such file or directory)');
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('two concurrent creates of one id give one container and one clear error', async () => {
@@ -225,9 +214,9 @@ describe('failures leave nothing behind', () => {
     const results = await Promise.all([0, 1, 2].map(() => husk.detached(['create', '--bundle', bundle.dir, id])));
     expect(results.filter((r) => r.exitCode === 0)).toHaveLength(1);
     for (const failed of results.filter((r) => r.exitCode !== 0)) expect(failed.stderr).toBe(`husk: container "${id}" already exists`);
-    expect((await state(id)).status).toBe('created');
+    expect((await husk.state(id)).status).toBe('created');
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 
   it('a runtime killed with SIGKILL in the middle of create leaves only what delete --force removes', async () => {
@@ -245,9 +234,9 @@ describe('failures leave nothing behind', () => {
     for (let i = 0; i < 200 && existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    expect((await state(id)).status).toBe('stopped');
+    expect((await husk.state(id)).status).toBe('stopped');
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
-    expectNoLeftovers(id);
+    husk.expectGone(id);
   });
 });
 
@@ -271,7 +260,7 @@ describe('bundles from elsewhere', () => {
       expect(result.stderr).toBe('');
       expect(result.exitCode).toBe(0);
       expect(String(result.stdout).replace(/\r/g, '').trim()).toBe(expected);
-      expectNoLeftovers(id);
+      husk.expectGone(id);
     }
   });
 });
