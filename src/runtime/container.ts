@@ -147,6 +147,9 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     if (options.generated !== undefined) mkdirSync(rootfs, { mode: 0o755 });
     native.mkfifo(gatePath, 0o622);
     cgroup.create();
+    // Again, now that it knows which directories it made: delete removes those too.
+    record.cgroup = cgroup.toJSON();
+    store.write(record);
     cgroup.apply(resources);
     saveAppliedResources(store.dir(id), resources);
     debug(`cgroup ${cgroup.path} created`);

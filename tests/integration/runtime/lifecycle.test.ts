@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliPath, useHuskSuite } from '../../helpers/husk.js';
+import { cgroupDirsNamed, cliPath, useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
 import type { Spec } from '../../../src/spec/types.js';
 
@@ -74,6 +74,19 @@ describe('states', () => {
     expect((await husk.detached(['run', '-d', '--bundle', bundle.dir, id])).exitCode).toBe(0);
     expect((await husk.state(id)).status).toBe('running');
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
+    husk.expectGone(id);
+  });
+});
+
+describe('cgroups', () => {
+  it('delete removes the cgroup directories husk made for the container, parents included', async () => {
+    const id = newId('nest');
+    const parent = `husk-nest-${process.pid}`;
+    const bundle = await bundleWith(['true'], (spec) => (spec.linux!.cgroupsPath = `${parent}/${id}`));
+    const result = await husk.run(['run', '--bundle', bundle.dir, id]);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(cgroupDirsNamed(parent)).toEqual([]);
     husk.expectGone(id);
   });
 });
