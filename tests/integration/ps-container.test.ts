@@ -25,6 +25,7 @@ import { containerCgroup, containerProcesses, containerState, deleteContainer, t
 import { ContainerError } from '../../src/runtime/errors.js';
 import { cgroupDirsNamed, cliPath, makeHusk, testCgroupParent, type Husk } from '../helpers/husk.js';
 import { makeHostToolsBundle, makeTestBundle, type TestBundle } from '../helpers/rootfs.js';
+import { childrenOf, comm } from '../helpers/proc.js';
 
 const execPs = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -55,22 +56,7 @@ interface Running {
 
 const numeric = (a: number, b: number): number => a - b;
 
-function childrenOf(pid: number): number[] {
-  try {
-    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return text ? text.split(' ').map(Number).sort(numeric) : [];
-  } catch {
-    return [];
-  }
-}
 
-function comm(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
 
 /** The last NSpid field of /proc/<pid>/status, read here independently of src/ps. */
 function nsPidOf(pid: number): number {

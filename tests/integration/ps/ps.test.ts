@@ -7,6 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childrenOf, comm } from '../../helpers/proc.js';
 import {
   formatPsTable,
   formatTree,
@@ -40,22 +41,7 @@ function start(command: string, args: string[]): Started {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function childrenOf(pid: number): number[] {
-  try {
-    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return text ? text.split(' ').map(Number) : [];
-  } catch {
-    return [];
-  }
-}
 
-function comm(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
 
 /** Waits (bounded) until `pid` has `count` children that have exec'd `name`. */
 async function waitForChildren(pid: number, count: number, name: string): Promise<number[]> {
