@@ -27,6 +27,12 @@ const vitestArgs = dashDash < 0 ? [] : argv.slice(dashDash + 1);
 const hostPart = !flags.includes('--vm-only');
 const vmPart = !flags.includes('--host-only');
 
+// The engines, registry, VM tools... the tests use, from Debian when missing (root only).
+if (process.getuid?.() === 0) {
+  const deps = spawnSync('bash', [join(repo, 'scripts', 'install-test-deps.sh')], { stdio: 'inherit' });
+  if (deps.status !== 0) console.log('install-test-deps failed: the tests that need those packages will fail');
+}
+
 const work = mkdtempSync(join(tmpdir(), 'husk-test-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];
