@@ -7,6 +7,7 @@
         "native/errors.cc",
         "native/syscalls.cc",
         "native/plan_decode.cc",
+        "native/plan_schema_decode.cc",
         "native/child.cc",
         "native/launch.cc",
         "native/fdwait.cc",

@@ -235,11 +235,11 @@ int OpenInRoot(const char* path, int flags, bool create_dirs, bool create_file) 
 
 // Resolves an op's path by its PathMode; returns the path to hand to the kernel.
 // *fd_out receives an fd to close afterwards, or -1.
-const char* ResolvePath(const char* path, int64_t mode, bool source_is_file, char* buf, int* fd_out) {
+const char* ResolvePath(const char* path, PathMode mode, bool source_is_file, char* buf, int* fd_out) {
   *fd_out = -1;
-  if (mode == kPathAsIs) return path;
-  bool create = mode == kPathInRootDir || mode == kPathInRootFile;
-  bool as_file = mode == kPathInRootFile || (mode == kPathInRootDir && source_is_file);
+  if (mode == PathMode::kAsIs) return path;
+  bool create = mode == PathMode::kInRootMkdir || mode == PathMode::kInRootFile;
+  bool as_file = mode == PathMode::kInRootFile || (mode == PathMode::kInRootMkdir && source_is_file);
   int fd = OpenInRoot(path, O_PATH, create && !as_file, create && as_file);
   if (fd < 0) Fail(errno);
   *fd_out = fd;
@@ -282,13 +282,13 @@ unsigned long LockedFlags(const char* path) {
   return flags;
 }
 
-void DoMount(const Op& op) {
-  const char* source = op.s[0];
-  unsigned long flags = static_cast<unsigned long>(op.n[0]);
+void DoMount(const MountOp& op) {
+  const char* source = op.source;
+  unsigned long flags = static_cast<unsigned long>(op.flags);
   bool source_is_file = false;
   char source_buf[32];
   int source_fd = -1;
-  if (op.n[2] == kPathInRoot && source != nullptr) {
+  if (op.source_in_root && source != nullptr) {
     source_fd = OpenInRoot(source, O_PATH, false, false);
     if (source_fd < 0) Fail(errno);
     source = FdPath(source_fd, source_buf);
@@ -300,26 +300,26 @@ void DoMount(const Op& op) {
   }
   char target_buf[32];
   int target_fd;
-  const char* target = ResolvePath(op.s[1], op.n[1], source_is_file, target_buf, &target_fd);
-  Check(mount(source, target, op.s[2], flags, op.s[3]));
+  const char* target = ResolvePath(op.target, op.target_mode, source_is_file, target_buf, &target_fd);
+  Check(mount(source, target, op.fstype, flags, op.data));
   if (target_fd >= 0) close(target_fd);
   if (source_fd >= 0) close(source_fd);
 }
 
-void DoRemount(const Op& op) {
+void DoRemount(const RemountOp& op) {
   char buf[32];
   int fd;
-  const char* target = ResolvePath(op.s[0], op.n[1], false, buf, &fd);
-  unsigned long flags = static_cast<unsigned long>(op.n[0]);
-  unsigned long cleared = static_cast<unsigned long>(op.n[2]);
+  const char* target = ResolvePath(op.target, op.target_mode, false, buf, &fd);
+  unsigned long flags = static_cast<unsigned long>(op.flags);
+  unsigned long cleared = static_cast<unsigned long>(op.clear_flags);
   flags |= LockedFlags(target) & ~cleared;
   Check(mount(nullptr, target, nullptr, flags | MS_REMOUNT | MS_BIND, nullptr));
   if (fd >= 0) close(fd);
 }
 
 // maskedPaths: a directory gets an empty read-only tmpfs, anything else /dev/null.
-void DoMask(const Op& op) {
-  int fd = OpenInRoot(op.s[0], O_PATH, false, false);
+void DoMask(const MaskOp& op) {
+  int fd = OpenInRoot(op.path, O_PATH, false, false);
   if (fd < 0) {
     if (errno == ENOENT) return;
     Fail(errno);
@@ -334,8 +334,8 @@ void DoMask(const Op& op) {
 }
 
 // readonlyPaths: bind the path onto itself, then remount that bind read-only.
-void DoReadonly(const Op& op) {
-  int fd = OpenInRoot(op.s[0], O_PATH, false, false);
+void DoReadonly(const ReadonlyOp& op) {
+  int fd = OpenInRoot(op.path, O_PATH, false, false);
   if (fd < 0) {
     if (errno == ENOENT) return;
     Fail(errno);
@@ -343,7 +343,7 @@ void DoReadonly(const Op& op) {
   char buf[32];
   Check(mount(FdPath(fd, buf), FdPath(fd, buf), nullptr, MS_BIND | MS_REC, nullptr));
   close(fd);
-  fd = OpenInRoot(op.s[0], O_PATH, false, false);  // now the new mount on top
+  fd = OpenInRoot(op.path, O_PATH, false, false);  // now the new mount on top
   if (fd < 0) Fail(errno);
   const char* target = FdPath(fd, buf);
   Check(mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags(target), nullptr));
@@ -390,40 +390,40 @@ void WriteAll(int fd, const char* data, size_t len) {
   }
 }
 
-void DoWriteFile(const Op& op) {
-  int fd = open(op.s[0], O_WRONLY | O_CLOEXEC | (op.n[0] ? O_CREAT | O_TRUNC : 0), 0644);
+void DoWriteFile(const WriteFileOp& op) {
+  int fd = open(op.path, O_WRONLY | O_CLOEXEC | (op.create ? O_CREAT | O_TRUNC : 0), 0644);
   if (fd < 0) Fail(errno);
-  WriteAll(fd, op.s[1], strlen(op.s[1]));
+  WriteAll(fd, op.content, strlen(op.content));
   Check(close(fd));
 }
 
-void DoSetgroups(const Op& op) {
-  if (op.nv_len > NGROUPS_MAX) Fail(EINVAL);
-  for (int i = 0; i < op.nv_len; i++) g_groups[i] = static_cast<gid_t>(op.nv[i]);
-  Check(syscall(SYS_setgroups, op.nv_len, g_groups));
+void DoSetgroups(const SetgroupsOp& op) {
+  if (op.gids_len > NGROUPS_MAX) Fail(EINVAL);
+  for (size_t i = 0; i < op.gids_len; i++) g_groups[i] = static_cast<gid_t>(op.gids[i]);
+  Check(syscall(SYS_setgroups, op.gids_len, g_groups));
 }
 
-void DoSetuser(const Op& op) {
+void DoSetuser(const SetuserOp& op) {
   // Keep the permitted set across the uid change; the caps op sets it afterwards.
   Check(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
-  Check(syscall(SYS_setresgid, op.n[1], op.n[1], op.n[1]));
-  Check(syscall(SYS_setresuid, op.n[0], op.n[0], op.n[0]));
+  Check(syscall(SYS_setresgid, op.gid, op.gid, op.gid));
+  Check(syscall(SYS_setresuid, op.uid, op.uid, op.uid));
   Check(prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0));
 }
 
-void DoBounding(const Op& op) {
-  uint64_t keep = static_cast<uint64_t>(op.n[0]);
-  for (int cap = 0; cap <= op.n[1]; cap++) {
+void DoBounding(const BoundingOp& op) {
+  uint64_t keep = static_cast<uint64_t>(op.keep);
+  for (int cap = 0; cap <= op.last_cap; cap++) {
     if (keep & (1ULL << cap)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) Fail(errno);
   }
 }
 
-void DoCaps(const Op& op) {
-  uint64_t effective = static_cast<uint64_t>(op.n[0]);
-  uint64_t permitted = static_cast<uint64_t>(op.n[1]);
-  uint64_t inheritable = static_cast<uint64_t>(op.n[2]);
-  uint64_t ambient = static_cast<uint64_t>(op.n[3]);
+void DoCaps(const CapsOp& op) {
+  uint64_t effective = static_cast<uint64_t>(op.effective);
+  uint64_t permitted = static_cast<uint64_t>(op.permitted);
+  uint64_t inheritable = static_cast<uint64_t>(op.inheritable);
+  uint64_t ambient = static_cast<uint64_t>(op.ambient);
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2] = {};
   data[0].effective = static_cast<uint32_t>(effective);
@@ -439,20 +439,20 @@ void DoCaps(const Op& op) {
   }
 }
 
-void DoRlimit(const Op& op) {
+void DoRlimit(const RlimitOp& op) {
   struct rlimit64 {
     uint64_t cur, max;
   } limit;
-  limit.cur = op.n[1] < 0 ? ~0ULL : static_cast<uint64_t>(op.n[1]);
-  limit.max = op.n[2] < 0 ? ~0ULL : static_cast<uint64_t>(op.n[2]);
-  Check(syscall(SYS_prlimit64, 0, op.n[0], &limit, nullptr));
+  limit.cur = op.soft < 0 ? ~0ULL : static_cast<uint64_t>(op.soft);
+  limit.max = op.hard < 0 ? ~0ULL : static_cast<uint64_t>(op.hard);
+  Check(syscall(SYS_prlimit64, 0, op.resource, &limit, nullptr));
 }
 
 // The chdir into process.cwd; getcwd() answers "(unreachable)..." for a
 // directory outside the root, which a chroot without pivot_root can allow.
-void DoChdir(const Op& op) {
-  Check(chdir(op.s[0]));
-  if (op.n[0]) {
+void DoChdir(const ChdirOp& op) {
+  Check(chdir(op.path));
+  if (op.verify_in_root) {
     char cwd[PATH_MAX];
     if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0) Fail(errno);
     if (cwd[0] != '/') Fail(EXDEV);
@@ -473,11 +473,11 @@ void DoOpenPty() {
   if (slave > 2) close(slave);
 }
 
-void DoStdio(const Op& op) {
+void DoStdio(const StdioOp& op) {
   int moved[3] = {-1, -1, -1};
   for (int i = 0; i < 3; i++) {
-    if (op.n[i] >= 0) moved[i] = static_cast<int>(fcntl(static_cast<int>(op.n[i]), F_DUPFD_CLOEXEC, kHighFd));
-    if (op.n[i] >= 0 && moved[i] < 0) Fail(errno);
+    if (op.fds[i] >= 0) moved[i] = static_cast<int>(fcntl(static_cast<int>(op.fds[i]), F_DUPFD_CLOEXEC, kHighFd));
+    if (op.fds[i] >= 0 && moved[i] < 0) Fail(errno);
   }
   for (int i = 0; i < 3; i++) {
     if (moved[i] < 0) continue;
@@ -489,8 +489,8 @@ void DoStdio(const Op& op) {
 // Marks every fd from 3 up close-on-exec, except the first `preserve` ones
 // (--preserve-fds). Those and stdio are made inheritable: Node (libuv) opens its
 // own fds 0-2 close-on-exec, and the child inherits that flag with them.
-void DoCloseFds(const Op& op) {
-  int first = 3 + static_cast<int>(op.n[0]);
+void DoCloseFds(const CloseFdsOp& op) {
+  int first = 3 + static_cast<int>(op.preserve);
   for (int fd = 0; fd < first; fd++) {
     if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) Fail(errno);
   }
@@ -513,15 +513,15 @@ void DoWaitGate() {
 }
 
 // A hook run from inside the container (startContainer): state JSON on stdin,
-// killed after its timeout (n[0] seconds, 0 = none).
-void DoHook(const Op& op) {
+// killed after its timeout (in seconds, 0 = none).
+void DoHook(const HookOp& op) {
   int pipefd[2];
   Check(pipe2(pipefd, O_CLOEXEC));
   long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) Fail(errno);
   if (pid == 0) {
     dup2(pipefd[0], 0);
-    execve(op.s[0], op.v[0], op.v[1]);
+    execve(op.path, op.args, op.env);
     _exit(127);
   }
   close(pipefd[0]);
@@ -534,7 +534,7 @@ void DoHook(const Op& op) {
     pid_t done = waitpid(static_cast<pid_t>(pid), &status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) Fail(errno);
-    if (op.n[0] > 0 && waited_ns >= op.n[0] * 1000000000L) {
+    if (op.timeout > 0 && waited_ns >= op.timeout * 1000000000L) {
       kill(static_cast<pid_t>(pid), SIGKILL);
       waitpid(static_cast<pid_t>(pid), &status, 0);
       Fail(ETIMEDOUT);
@@ -585,12 +585,12 @@ void ResolveExec(const char* file, char* const* envp) {
   Fail(saved);
 }
 
-[[noreturn]] void DoExec(const Op& op) {
-  if (g_exec_path[0] == '\0') ResolveExec(op.s[0], op.v[1]);
+[[noreturn]] void DoExec(const ExecOp& op) {
+  if (g_exec_path[0] == '\0') ResolveExec(op.file, op.env);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  execve(g_exec_path, op.v[0], op.v[1]);
+  execve(g_exec_path, op.args, op.env);
   Fail(errno);
 }
 
@@ -638,73 +638,74 @@ void DoFork() {
 
 void RunOp(const Op& op) {
   switch (op.kind) {
-    case OpKind::kUnshare: Check(unshare(static_cast<int>(op.n[0]))); break;
+    case OpKind::kUnshare: Check(unshare(static_cast<int>(op.unshare.flags))); break;
     case OpKind::kSetns: {
-      int fd = open(op.s[0], O_RDONLY | O_CLOEXEC);
+      int fd = open(op.setns.path, O_RDONLY | O_CLOEXEC);
       if (fd < 0) Fail(errno);
-      Check(setns(fd, static_cast<int>(op.n[0])));
+      Check(setns(fd, static_cast<int>(op.setns.nstype)));
       close(fd);
       break;
     }
-    case OpKind::kSync: Send(kSyncPoint, 0, static_cast<int32_t>(op.n[0])); WaitContinue(); break;
+    case OpKind::kSync: Send(kSyncPoint, 0, static_cast<int32_t>(op.sync.point)); WaitContinue(); break;
     case OpKind::kEnterRootfs:
-      Check(chdir(op.s[0]));
+      Check(chdir(op.enter_rootfs.path));
       if (g_root >= 0) close(g_root);
       g_root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (g_root < 0) Fail(errno);
       break;
-    case OpKind::kMount: DoMount(op); break;
-    case OpKind::kRemount: DoRemount(op); break;
+    case OpKind::kMount: DoMount(op.mount); break;
+    case OpKind::kRemount: DoRemount(op.remount); break;
     case OpKind::kMknod: {
       char scratch[PATH_MAX];
       const char* base;
-      int dir = OpenParentInRoot(op.s[0], scratch, &base);
+      const MknodOp& node = op.mknod;
+      int dir = OpenParentInRoot(node.path, scratch, &base);
       if (dir < 0) Fail(errno);
-      if (mknodat(dir, base, static_cast<mode_t>(op.n[0]), static_cast<dev_t>(op.n[1])) < 0 && errno != EEXIST) Fail(errno);
-      if (op.n[2] >= 0) Check(fchownat(dir, base, static_cast<uid_t>(op.n[2]), static_cast<gid_t>(op.n[3]), AT_SYMLINK_NOFOLLOW));
+      if (mknodat(dir, base, static_cast<mode_t>(node.mode), static_cast<dev_t>(node.dev)) < 0 && errno != EEXIST) Fail(errno);
+      if (node.uid >= 0) Check(fchownat(dir, base, static_cast<uid_t>(node.uid), static_cast<gid_t>(node.gid), AT_SYMLINK_NOFOLLOW));
       close(dir);
       break;
     }
     case OpKind::kSymlink: {
       char scratch[PATH_MAX];
       const char* base;
-      int dir = OpenParentInRoot(op.s[1], scratch, &base);
+      int dir = OpenParentInRoot(op.symlink.path, scratch, &base);
       if (dir < 0) Fail(errno);
-      if (symlinkat(op.s[0], dir, base) < 0 && errno != EEXIST) Fail(errno);
+      if (symlinkat(op.symlink.target, dir, base) < 0 && errno != EEXIST) Fail(errno);
       close(dir);
       break;
     }
     case OpKind::kMkdir: {
-      int fd = OpenInRoot(op.s[0], O_PATH | O_DIRECTORY, true, false);
+      int fd = OpenInRoot(op.mkdir.path, O_PATH | O_DIRECTORY, true, false);
       if (fd < 0) Fail(errno);
       close(fd);
       break;
     }
-    case OpKind::kMask: DoMask(op); break;
-    case OpKind::kReadonly: DoReadonly(op); break;
+    case OpKind::kMask: DoMask(op.mask); break;
+    case OpKind::kReadonly: DoReadonly(op.readonly); break;
     case OpKind::kPivotRoot: DoPivotRoot(); break;
     case OpKind::kMoveChroot: DoMoveChroot(); break;
     case OpKind::kChroot:
-      Check(chroot(op.s[0]));
-      if (op.n[0]) Check(chdir("/"));
+      Check(chroot(op.chroot.path));
+      if (op.chroot.chdir) Check(chdir("/"));
       break;
-    case OpKind::kChdir: DoChdir(op); break;
-    case OpKind::kSethostname: Check(sethostname(op.s[0], strlen(op.s[0]))); break;
-    case OpKind::kSetdomainname: Check(setdomainname(op.s[0], strlen(op.s[0]))); break;
-    case OpKind::kWriteFile: DoWriteFile(op); break;
-    case OpKind::kRlimit: DoRlimit(op); break;
-    case OpKind::kSetgroups: DoSetgroups(op); break;
-    case OpKind::kSetuser: DoSetuser(op); break;
-    case OpKind::kBounding: DoBounding(op); break;
-    case OpKind::kCaps: DoCaps(op); break;
+    case OpKind::kChdir: DoChdir(op.chdir); break;
+    case OpKind::kSethostname: Check(sethostname(op.sethostname.name, strlen(op.sethostname.name))); break;
+    case OpKind::kSetdomainname: Check(setdomainname(op.setdomainname.name, strlen(op.setdomainname.name))); break;
+    case OpKind::kWriteFile: DoWriteFile(op.write_file); break;
+    case OpKind::kRlimit: DoRlimit(op.rlimit); break;
+    case OpKind::kSetgroups: DoSetgroups(op.setgroups); break;
+    case OpKind::kSetuser: DoSetuser(op.setuser); break;
+    case OpKind::kBounding: DoBounding(op.bounding); break;
+    case OpKind::kCaps: DoCaps(op.caps); break;
     case OpKind::kNoNewPrivs: Check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)); break;
-    case OpKind::kUmask: umask(static_cast<mode_t>(op.n[0])); break;
+    case OpKind::kUmask: umask(static_cast<mode_t>(op.umask.mask)); break;
     case OpKind::kSetsid: Check(setsid()); break;
-    case OpKind::kPdeathsig: Check(prctl(PR_SET_PDEATHSIG, op.n[0], 0, 0, 0)); break;
-    case OpKind::kDumpable: Check(prctl(PR_SET_DUMPABLE, op.n[0], 0, 0, 0)); break;
+    case OpKind::kPdeathsig: Check(prctl(PR_SET_PDEATHSIG, op.pdeathsig.signal, 0, 0, 0)); break;
+    case OpKind::kDumpable: Check(prctl(PR_SET_DUMPABLE, op.dumpable.value, 0, 0, 0)); break;
     case OpKind::kOpenPty: DoOpenPty(); break;
     case OpKind::kOpenGate: {
-      int fd = open(op.s[0], O_RDWR | O_CLOEXEC);
+      int fd = open(op.open_gate.path, O_RDWR | O_CLOEXEC);
       if (fd < 0) Fail(errno);
       g_gate = static_cast<int>(fcntl(fd, F_DUPFD_CLOEXEC, kHighFd));
       if (g_gate < 0) Fail(errno);
@@ -712,14 +713,14 @@ void RunOp(const Op& op) {
       break;
     }
     case OpKind::kWaitGate: DoWaitGate(); break;
-    case OpKind::kHook: DoHook(op); break;
-    case OpKind::kStdio: DoStdio(op); break;
-    case OpKind::kCloseFds: DoCloseFds(op); break;
-    case OpKind::kResolveExec: ResolveExec(op.s[0], op.v[1]); break;
-    case OpKind::kExec: DoExec(op);
-    case OpKind::kEscapeProbe: Check(RunEscapeProbe(op)); break;
+    case OpKind::kHook: DoHook(op.hook); break;
+    case OpKind::kStdio: DoStdio(op.stdio); break;
+    case OpKind::kCloseFds: DoCloseFds(op.close_fds); break;
+    case OpKind::kResolveExec: ResolveExec(op.resolve_exec.file, op.resolve_exec.env); break;
+    case OpKind::kExec: DoExec(op.exec);
+    case OpKind::kEscapeProbe: Check(RunEscapeProbe(op.escape_probe)); break;
     case OpKind::kFork: DoFork(); break;
-    case OpKind::kSeccomp: Check(InstallSeccompFilter(op)); break;
+    case OpKind::kSeccomp: Check(InstallSeccompFilter(op.seccomp)); break;
   }
 }
 

@@ -257,20 +257,20 @@ bool EnsureProc() {
 
 }  // namespace
 
-int RunEscapeProbe(const Op& op) {
-  if (op.n[0] == kEscapePlantFd) {
-    int fd = open(op.s[0], O_RDONLY | O_DIRECTORY);  // no O_CLOEXEC: that is the leak
+int RunEscapeProbe(const EscapeProbeOp& op) {
+  if (op.probe == kEscapePlantFd) {
+    int fd = open(op.path, O_RDONLY | O_DIRECTORY);  // no O_CLOEXEC: that is the leak
     if (fd < 0) return -1;
     g_leaked_fd = fd;
     return 0;
   }
   CloseCloexecFds();
-  const char* marker = op.s[0];
-  switch (op.n[0]) {
+  const char* marker = op.path;
+  switch (op.probe) {
     case kEscapeClassic: Classic(marker);
     case kEscapeLeakedFd: LeakedFd(marker);
-    case kEscapeProcRoot: ProcRoot(marker, static_cast<long>(op.n[1]));
-    case kEscapeMountNs: MountNs(marker, op.n[2]);
+    case kEscapeProcRoot: ProcRoot(marker, static_cast<long>(op.host_pid));
+    case kEscapeMountNs: MountNs(marker, op.host_mount_ns_inode);
     default: Held(EINVAL, "unknown-attempt");
   }
 }

@@ -3,19 +3,20 @@
 // the child's plan interpreter (child.cc), so async-signal-safe like it: raw
 // syscalls and static buffers only, no allocation, no stdio.
 //
-// The op escape_probe (src/plan/ops.ts):
-//   n[0] = 0 (kEscapePlantFd): open s[0] (a directory) WITHOUT O_CLOEXEC and keep
+// The op escape_probe (src/plan/schema.ts):
+//   probe 0 (kEscapePlantFd): open path (a directory) WITHOUT O_CLOEXEC and keep
 //          it, as a runtime that leaks an fd into its child would; returns.
-//   n[0] = 1..4 (an EscapeAttempt): first do to the fd table what execve would
-//          (close every close-on-exec fd), then try to read the marker file s[0]
-//          (a path as the host sees it) from outside the jail. n[1] = a host pid
-//          (the lab's) whose /proc/<pid>/root leads to the host's root; n[2] = the
-//          inode of the lab's mount namespace (the probe never detaches "/" in it).
+//   probe 1..4 (an EscapeAttempt): first do to the fd table what execve would
+//          (close every close-on-exec fd), then try to read the marker file path
+//          (as the host sees it) from outside the jail. host_pid = a host pid
+//          (the lab's) whose /proc/<pid>/root leads to the host's root;
+//          host_mount_ns_inode = the inode of the lab's mount namespace (the probe
+//          never detaches "/" in it).
 //          Writes ONE line to fd 1 and _exits:
 //            "escaped <step> <first line of the marker>\n"
 //            "held <ERRNO_NAME> <step>\n"
 #pragma once
-#include "plan.h"
+#include "plan_schema.h"
 
 namespace husk {
 
@@ -28,6 +29,6 @@ enum EscapeProbe : int64_t {
 };
 
 // Plant: returns 0, or -1 with errno set. Attempts never return.
-int RunEscapeProbe(const Op& op);
+int RunEscapeProbe(const EscapeProbeOp& op);
 
 }  // namespace husk

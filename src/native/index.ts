@@ -31,18 +31,15 @@ export interface CapabilitySets {
   inheritable: bigint;
 }
 
-/** The plan as the addon decodes it (see native/plan_decode.h). */
-export interface WireOp {
-  kind: string;
-  s?: (string | null)[];
-  n?: number[];
-  v?: string[][];
-  nv?: number[];
-}
+/**
+ * The plan as the addon decodes it (native/plan_decode.h): the ops are the
+ * objects the planners build, each `{ kind, ...fields }` as src/plan/schema.ts
+ * declares them (checked field by field by the generated decoder).
+ */
 export interface WirePlan {
   cloneFlags: number;
   cgroupFd?: number;
-  ops: WireOp[];
+  ops: readonly { readonly kind: string }[];
 }
 
 export interface Launched {

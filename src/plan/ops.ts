@@ -1,85 +1,16 @@
 /**
  * The vocabulary of the child's plan: each op is one step the cloned child takes
- * with raw system calls (native/child.cc). TypeScript decides everything; the
- * child only executes. Ops are plain data, so a plan can be unit-tested, printed
- * with --debug, and its failing step named precisely.
+ * with raw system calls (native/child.cc); kinds and fields are declared in
+ * src/plan/schema.ts. TypeScript decides everything; the child only executes.
+ * Ops are plain data, so a plan can be unit-tested, printed with --debug, and
+ * its failing step named precisely.
  */
 
-/** How a path is resolved by the child (native/plan.h PathMode). */
-export type PathMode =
-  | 'as-is' // as the kernel resolves it from the child's cwd and root
-  | 'in-root' // inside the rootfs: symlinks and ".." cannot lead out (openat2 RESOLVE_IN_ROOT)
-  | 'in-root-mkdir' // as in-root, creating missing directories (a file for a bind of a file)
-  | 'in-root-file'; // as in-root, creating missing parents and an empty file
+export { SyncPoint, type PathMode } from './schema.js';
+import { SyncPoint, type SchemaOp } from './schema.js';
 
-/** Where the child stops and waits for the runtime (the parent) to act. */
-export enum SyncPoint {
-  /** Right after clone: the parent places the child in its cgroups and writes its id maps. */
-  AfterClone = 1,
-  /** Namespaces and mounts are ready, before pivot_root: createRuntime/createContainer hooks. */
-  CreateHooks = 2,
-  /** Everything is set up; the child will wait at the start gate next. The parent records state. */
-  Ready = 3,
-  /** The child has just made a new user namespace (unshare): the parent writes its id maps. */
-  IdMaps = 4,
-}
-
-export type PlanOp =
-  | { kind: 'unshare'; flags: number; what: string }
-  | { kind: 'setns'; path: string; nstype: number; what: string }
-  | { kind: 'sync'; point: SyncPoint }
-  | { kind: 'enter_rootfs'; path: string }
-  | {
-      kind: 'mount';
-      source: string | null;
-      target: string;
-      fstype: string | null;
-      flags: number;
-      data: string | null;
-      targetMode: PathMode;
-      sourceInRoot?: boolean;
-    }
-  | { kind: 'remount'; target: string; flags: number; clearFlags: number; targetMode: PathMode }
-  | { kind: 'mknod'; path: string; mode: number; dev: number; uid: number; gid: number }
-  | { kind: 'symlink'; target: string; path: string }
-  | { kind: 'mkdir'; path: string }
-  | { kind: 'mask'; path: string }
-  | { kind: 'readonly'; path: string }
-  | { kind: 'pivot_root' }
-  | { kind: 'move_chroot' }
-  | { kind: 'chroot'; path: string; chdir: boolean }
-  | { kind: 'chdir'; path: string; verifyInRoot: boolean }
-  | { kind: 'sethostname'; name: string }
-  | { kind: 'setdomainname'; name: string }
-  | { kind: 'write_file'; path: string; content: string; create: boolean }
-  | { kind: 'rlimit'; name: string; resource: number; soft: number; hard: number }
-  | { kind: 'setgroups'; gids: number[] }
-  | { kind: 'setuser'; uid: number; gid: number }
-  | { kind: 'bounding'; keep: number; lastCap: number }
-  | { kind: 'caps'; effective: number; permitted: number; inheritable: number; ambient: number }
-  | { kind: 'no_new_privs' }
-  /** Installs a seccomp filter (src/seccomp/compile.ts): flags = SECCOMP_FILTER_FLAG_*, filter = packFilter(). */
-  | { kind: 'seccomp'; flags: number; filter: number[] }
-  | { kind: 'umask'; mask: number }
-  | { kind: 'setsid' }
-  | { kind: 'pdeathsig'; signal: number }
-  | { kind: 'dumpable'; value: 0 | 1 }
-  | { kind: 'open_pty' }
-  | { kind: 'open_gate'; path: string }
-  | { kind: 'wait_gate' }
-  | { kind: 'hook'; name: string; path: string; args: string[]; env: string[]; timeout: number }
-  | { kind: 'stdio'; fds: [number, number, number] }
-  | { kind: 'close_fds'; preserve: number }
-  | { kind: 'resolve_exec'; file: string; env: string[] }
-  | { kind: 'exec'; file: string; args: string[]; env: string[] }
-  /**
-   * husk escape-lab only (native/escape_probe.h): probe 0 plants a leaked fd to the
-   * directory `path`; probes 1-4 run an escape attempt against the marker file `path`
-   * (host path) in place of exec, write one result line to fd 1 and exit.
-   */
-  /** husk exec: run the rest of the plan in a grandchild, which enters the joined pid namespace. */
-  | { kind: 'fork' }
-  | { kind: 'escape_probe'; probe: number; path: string; hostPid: number; hostMountNsInode: number };
+/** One step of the plan: its kinds and fields are declared in src/plan/schema.ts. */
+export type PlanOp = SchemaOp;
 
 export interface Plan {
   /** Namespaces created by clone3 itself (CLONE_NEW*). */

@@ -1,5 +1,4 @@
 import { native } from '../native/index.js';
-import { encodePlan } from '../plan/encode.js';
 import { describeOp, type Plan, SyncPoint } from '../plan/ops.js';
 import { SyncChannel } from './channel.js';
 import { ChildHandle } from './child.js';
@@ -25,7 +24,8 @@ export interface LaunchHandlers {
  * reaped before the error is thrown, so nothing is left running.
  */
 export async function launchPlan(plan: Plan, handlers: LaunchHandlers = {}, cgroupFd?: number): Promise<ChildHandle> {
-  const launched = native.launch(encodePlan(plan, cgroupFd));
+  // The ops go as they are: the addon decodes them by the schema (src/plan/schema.ts).
+  const launched = native.launch(cgroupFd === undefined ? plan : { ...plan, cgroupFd });
   const child = new ChildHandle(launched.pid, launched.pidfd);
   const channel = new SyncChannel(launched.syncFd);
   try {
