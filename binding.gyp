@@ -1,19 +1,28 @@
 {
   "targets": [
     {
+      # The code that runs in the cloned child, between clone and exec: async-signal-safe
+      # C++ only, so built without exceptions or RTTI (tests/unit/child-target.test.ts
+      # checks its includes and functions).
+      "target_name": "husk_child",
+      "type": "static_library",
+      "sources": ["native/child.cc", "native/seccomp_filter.cc", "native/escape_probe.cc"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-fPIC"],
+      "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
+    },
+    {
       "target_name": "husk",
+      "dependencies": ["husk_child"],
       "sources": [
         "native/binding.cc",
         "native/errors.cc",
         "native/syscalls.cc",
         "native/plan_decode.cc",
         "native/plan_schema_decode.cc",
-        "native/child.cc",
         "native/launch.cc",
         "native/fdwait.cc",
-        "native/cgroup_devices.cc",
-        "native/escape_probe.cc",
-        "native/seccomp_filter.cc"
+        "native/cgroup_devices.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE"],

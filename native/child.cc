@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -10,7 +11,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -47,28 +48,28 @@ gid_t g_groups[NGROUPS_MAX];
 
 constexpr int kHighFd = 900;  // where the runtime's own fds move, above any --preserve-fds
 
-void Send(uint32_t type, int32_t err, int32_t value) {
+void Send(uint32_t type, int32_t err, int32_t value) noexcept {
   SyncMsg msg{type, g_op, err, value};
   while (send(g_sync, &msg, sizeof msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
   }
 }
 
-[[noreturn]] void Fail(int err) {
+[[noreturn]] void Fail(int err) noexcept {
   Send(kSyncError, err, 0);
   _exit(127);
 }
 
 // A failure whose cause is a status rather than an errno (a hook that exited non-zero).
-[[noreturn]] void FailStatus(int err, int status) {
+[[noreturn]] void FailStatus(int err, int status) noexcept {
   Send(kSyncError, err, status);
   _exit(127);
 }
 
-inline void Check(long rc) {
+inline void Check(long rc) noexcept {
   if (rc < 0) Fail(errno);
 }
 
-void SendFd(int fd, int32_t kind) {
+void SendFd(int fd, int32_t kind) noexcept {
   SyncMsg msg{kSyncFd, g_op, 0, kind};
   struct iovec iov = {&msg, sizeof msg};
   struct msghdr mh;
@@ -81,7 +82,7 @@ void SendFd(int fd, int32_t kind) {
 
 // Blocks until the parent says go on. A closed socket means the runtime is gone:
 // the child leaves quietly, so a killed runtime leaves no half-made container.
-void WaitContinue() {
+void WaitContinue() noexcept {
   static char buf[sizeof(SyncMsg) + kSyncMaxPayload];
   for (;;) {
     ssize_t n = recv(g_sync, buf, sizeof buf, 0);
@@ -97,7 +98,7 @@ void WaitContinue() {
 }
 
 // "/proc/self/fd/<fd>" into buf (32 bytes): mount(2) follows it to the object.
-const char* FdPath(int fd, char* buf) {
+const char* FdPath(int fd, char* buf) noexcept {
   static const char prefix[] = "/proc/self/fd/";
   memcpy(buf, prefix, sizeof prefix - 1);
   char digits[12];
@@ -112,7 +113,7 @@ const char* FdPath(int fd, char* buf) {
   return buf;
 }
 
-long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
+long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) noexcept {
   struct open_how how = {};
   how.flags = flags | O_CLOEXEC;
   how.resolve = resolve;
@@ -121,7 +122,7 @@ long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
 
 constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
-const char* StripSlashes(const char* path) {
+const char* StripSlashes(const char* path) noexcept {
   while (*path == '/') path++;
   return *path == '\0' ? "." : path;
 }
@@ -129,7 +130,7 @@ const char* StripSlashes(const char* path) {
 // One pass of OpenInRoot's creating walk over `work`. When it meets a symlink
 // whose target does not exist yet, it rewrites `work` to go through that target
 // (an absolute target counts from the rootfs) and sets *again.
-int CreateWalk(char* work, int flags, bool create_dirs, bool create_file, bool* again) {
+int CreateWalk(char* work, int flags, bool create_dirs, bool create_file, bool* again) noexcept {
   *again = false;
   size_t len = strlen(work);
   int parent = static_cast<int>(fcntl(g_root, F_DUPFD_CLOEXEC, 0));
@@ -213,7 +214,7 @@ int CreateWalk(char* work, int flags, bool create_dirs, bool create_file, bool* 
 // securejoin semantics). With create_dirs, missing components are made as
 // directories (through dangling symlinks too, within the rootfs); with
 // create_file the last one is made as an empty file. Returns -1 with errno set.
-int OpenInRoot(const char* path, int flags, bool create_dirs, bool create_file) {
+int OpenInRoot(const char* path, int flags, bool create_dirs, bool create_file) noexcept {
   path = StripSlashes(path);
   int fd = static_cast<int>(Openat2(g_root, path, flags, kInRoot));
   if (fd >= 0 || errno != ENOENT || !(create_dirs || create_file)) return fd;
@@ -235,7 +236,7 @@ int OpenInRoot(const char* path, int flags, bool create_dirs, bool create_file) 
 
 // Resolves an op's path by its PathMode; returns the path to hand to the kernel.
 // *fd_out receives an fd to close afterwards, or -1.
-const char* ResolvePath(const char* path, PathMode mode, bool source_is_file, char* buf, int* fd_out) {
+const char* ResolvePath(const char* path, PathMode mode, bool source_is_file, char* buf, int* fd_out) noexcept {
   *fd_out = -1;
   if (mode == PathMode::kAsIs) return path;
   bool create = mode == PathMode::kInRootMkdir || mode == PathMode::kInRootFile;
@@ -248,7 +249,7 @@ const char* ResolvePath(const char* path, PathMode mode, bool source_is_file, ch
 
 // Opens the parent directory of `path` inside the rootfs (creating it) and
 // returns the last component in *base. `scratch` holds the split path.
-int OpenParentInRoot(const char* path, char* scratch, const char** base) {
+int OpenParentInRoot(const char* path, char* scratch, const char** base) noexcept {
   path = StripSlashes(path);
   size_t len = strlen(path);
   if (len >= PATH_MAX) {
@@ -268,21 +269,26 @@ int OpenParentInRoot(const char* path, char* scratch, const char** base) {
 
 // Mount flags the kernel locks on a mount (and keeps on a bind of it): a remount
 // must repeat them or fail with EPERM in a user namespace, and would otherwise
-// silently drop nosuid/nodev/noexec that the source had.
-unsigned long LockedFlags(const char* path) {
-  struct statvfs st;
-  if (statvfs(path, &st) < 0) return 0;
+// silently drop nosuid/nodev/noexec that the source had. statfs(2) itself, raw:
+// glibc's statvfs is not async-signal-safe (it may read /proc/mounts).
+unsigned long LockedFlags(const char* path) noexcept {
+  // statfs f_flags bits (the kernel's ST_*, <sys/statvfs.h> names them).
+  constexpr unsigned long kStNosuid = 2, kStNodev = 4, kStNoexec = 8, kStNoatime = 1024,
+                          kStNodiratime = 2048, kStRelatime = 4096;
+  struct statfs st;
+  if (syscall(SYS_statfs, path, &st) < 0) return 0;
+  const unsigned long have = static_cast<unsigned long>(st.f_flags);
   unsigned long flags = 0;
-  if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
-  if (st.f_flag & ST_NODEV) flags |= MS_NODEV;
-  if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
-  if (st.f_flag & ST_NOATIME) flags |= MS_NOATIME;
-  if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
-  if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  if (have & kStNosuid) flags |= MS_NOSUID;
+  if (have & kStNodev) flags |= MS_NODEV;
+  if (have & kStNoexec) flags |= MS_NOEXEC;
+  if (have & kStNoatime) flags |= MS_NOATIME;
+  if (have & kStNodiratime) flags |= MS_NODIRATIME;
+  if (have & kStRelatime) flags |= MS_RELATIME;
   return flags;
 }
 
-void DoMount(const MountOp& op) {
+void DoMount(const MountOp& op) noexcept {
   const char* source = op.source;
   unsigned long flags = static_cast<unsigned long>(op.flags);
   bool source_is_file = false;
@@ -306,7 +312,7 @@ void DoMount(const MountOp& op) {
   if (source_fd >= 0) close(source_fd);
 }
 
-void DoRemount(const RemountOp& op) {
+void DoRemount(const RemountOp& op) noexcept {
   char buf[32];
   int fd;
   const char* target = ResolvePath(op.target, op.target_mode, false, buf, &fd);
@@ -318,7 +324,7 @@ void DoRemount(const RemountOp& op) {
 }
 
 // maskedPaths: a directory gets an empty read-only tmpfs, anything else /dev/null.
-void DoMask(const MaskOp& op) {
+void DoMask(const MaskOp& op) noexcept {
   int fd = OpenInRoot(op.path, O_PATH, false, false);
   if (fd < 0) {
     if (errno == ENOENT) return;
@@ -334,7 +340,7 @@ void DoMask(const MaskOp& op) {
 }
 
 // readonlyPaths: bind the path onto itself, then remount that bind read-only.
-void DoReadonly(const ReadonlyOp& op) {
+void DoReadonly(const ReadonlyOp& op) noexcept {
   int fd = OpenInRoot(op.path, O_PATH, false, false);
   if (fd < 0) {
     if (errno == ENOENT) return;
@@ -350,7 +356,7 @@ void DoReadonly(const ReadonlyOp& op) {
   close(fd);
 }
 
-void ReopenRoot() {
+void ReopenRoot() noexcept {
   if (g_root >= 0) close(g_root);
   g_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (g_root < 0) Fail(errno);
@@ -358,7 +364,7 @@ void ReopenRoot() {
 
 // pivot_root(".", "."): the rootfs becomes "/", the old root is stacked beneath
 // it and then detached, so nothing of the host's tree stays reachable.
-void DoPivotRoot() {
+void DoPivotRoot() noexcept {
   Check(fchdir(g_root));
   Check(syscall(SYS_pivot_root, ".", "."));
   // Never let the detach propagate back to the host's mounts.
@@ -370,7 +376,7 @@ void DoPivotRoot() {
 
 // --no-pivot: move the rootfs over "/" and chroot into it (weaker: the old root
 // is still in the mount namespace, below).
-void DoMoveChroot() {
+void DoMoveChroot() noexcept {
   Check(fchdir(g_root));
   Check(mount(".", "/", nullptr, MS_MOVE, nullptr));
   Check(chroot("."));
@@ -378,7 +384,7 @@ void DoMoveChroot() {
   ReopenRoot();
 }
 
-void WriteAll(int fd, const char* data, size_t len) {
+void WriteAll(int fd, const char* data, size_t len) noexcept {
   while (len > 0) {
     ssize_t n = write(fd, data, len);
     if (n < 0) {
@@ -390,20 +396,20 @@ void WriteAll(int fd, const char* data, size_t len) {
   }
 }
 
-void DoWriteFile(const WriteFileOp& op) {
+void DoWriteFile(const WriteFileOp& op) noexcept {
   int fd = open(op.path, O_WRONLY | O_CLOEXEC | (op.create ? O_CREAT | O_TRUNC : 0), 0644);
   if (fd < 0) Fail(errno);
   WriteAll(fd, op.content, strlen(op.content));
   Check(close(fd));
 }
 
-void DoSetgroups(const SetgroupsOp& op) {
+void DoSetgroups(const SetgroupsOp& op) noexcept {
   if (op.gids_len > NGROUPS_MAX) Fail(EINVAL);
   for (size_t i = 0; i < op.gids_len; i++) g_groups[i] = static_cast<gid_t>(op.gids[i]);
   Check(syscall(SYS_setgroups, op.gids_len, g_groups));
 }
 
-void DoSetuser(const SetuserOp& op) {
+void DoSetuser(const SetuserOp& op) noexcept {
   // Keep the permitted set across the uid change; the caps op sets it afterwards.
   Check(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
   Check(syscall(SYS_setresgid, op.gid, op.gid, op.gid));
@@ -411,7 +417,7 @@ void DoSetuser(const SetuserOp& op) {
   Check(prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0));
 }
 
-void DoBounding(const BoundingOp& op) {
+void DoBounding(const BoundingOp& op) noexcept {
   uint64_t keep = static_cast<uint64_t>(op.keep);
   for (int cap = 0; cap <= op.last_cap; cap++) {
     if (keep & (1ULL << cap)) continue;
@@ -419,7 +425,7 @@ void DoBounding(const BoundingOp& op) {
   }
 }
 
-void DoCaps(const CapsOp& op) {
+void DoCaps(const CapsOp& op) noexcept {
   uint64_t effective = static_cast<uint64_t>(op.effective);
   uint64_t permitted = static_cast<uint64_t>(op.permitted);
   uint64_t inheritable = static_cast<uint64_t>(op.inheritable);
@@ -439,7 +445,7 @@ void DoCaps(const CapsOp& op) {
   }
 }
 
-void DoRlimit(const RlimitOp& op) {
+void DoRlimit(const RlimitOp& op) noexcept {
   struct rlimit64 {
     uint64_t cur, max;
   } limit;
@@ -450,7 +456,7 @@ void DoRlimit(const RlimitOp& op) {
 
 // The chdir into process.cwd; getcwd() answers "(unreachable)..." for a
 // directory outside the root, which a chroot without pivot_root can allow.
-void DoChdir(const ChdirOp& op) {
+void DoChdir(const ChdirOp& op) noexcept {
   Check(chdir(op.path));
   if (op.verify_in_root) {
     char cwd[PATH_MAX];
@@ -459,7 +465,7 @@ void DoChdir(const ChdirOp& op) {
   }
 }
 
-void DoOpenPty() {
+void DoOpenPty() noexcept {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) Fail(errno);
   int unlock = 0;
@@ -473,7 +479,7 @@ void DoOpenPty() {
   if (slave > 2) close(slave);
 }
 
-void DoStdio(const StdioOp& op) {
+void DoStdio(const StdioOp& op) noexcept {
   int moved[3] = {-1, -1, -1};
   for (int i = 0; i < 3; i++) {
     if (op.fds[i] >= 0) moved[i] = static_cast<int>(fcntl(static_cast<int>(op.fds[i]), F_DUPFD_CLOEXEC, kHighFd));
@@ -489,7 +495,7 @@ void DoStdio(const StdioOp& op) {
 // Marks every fd from 3 up close-on-exec, except the first `preserve` ones
 // (--preserve-fds). Those and stdio are made inheritable: Node (libuv) opens its
 // own fds 0-2 close-on-exec, and the child inherits that flag with them.
-void DoCloseFds(const CloseFdsOp& op) {
+void DoCloseFds(const CloseFdsOp& op) noexcept {
   int first = 3 + static_cast<int>(op.preserve);
   for (int fd = 0; fd < first; fd++) {
     if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) Fail(errno);
@@ -500,7 +506,7 @@ void DoCloseFds(const CloseFdsOp& op) {
   }
 }
 
-void DoWaitGate() {
+void DoWaitGate() noexcept {
   char byte;
   for (;;) {
     ssize_t n = read(g_gate, &byte, 1);
@@ -514,7 +520,7 @@ void DoWaitGate() {
 
 // A hook run from inside the container (startContainer): state JSON on stdin,
 // killed after its timeout (in seconds, 0 = none).
-void DoHook(const HookOp& op) {
+void DoHook(const HookOp& op) noexcept {
   int pipefd[2];
   Check(pipe2(pipefd, O_CLOEXEC));
   long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
@@ -550,7 +556,7 @@ void DoHook(const HookOp& op) {
 // not a later `start`, reports a missing executable.
 char g_exec_path[PATH_MAX];
 
-void ResolveExec(const char* file, char* const* envp) {
+void ResolveExec(const char* file, char* const* envp) noexcept {
   size_t file_len = strlen(file);
   if (file_len >= sizeof g_exec_path) Fail(ENAMETOOLONG);
   if (strchr(file, '/') != nullptr) {
@@ -585,7 +591,7 @@ void ResolveExec(const char* file, char* const* envp) {
   Fail(saved);
 }
 
-[[noreturn]] void DoExec(const ExecOp& op) {
+[[noreturn]] void DoExec(const ExecOp& op) noexcept {
   if (g_exec_path[0] == '\0') ResolveExec(op.file, op.env);
   sigset_t none;
   sigemptyset(&none);
@@ -597,7 +603,7 @@ void ResolveExec(const char* file, char* const* envp) {
 // After setns into a pid namespace only children enter it: fork, let the
 // grandchild run the rest of the plan, and make this process a relay that
 // forwards every signal to it and leaves with its exit status (as nsenter --fork).
-void DoFork() {
+void DoFork() noexcept {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, nullptr);  // no signal may be lost between fork and the wait loop
@@ -636,7 +642,7 @@ void DoFork() {
   }
 }
 
-void RunOp(const Op& op) {
+void RunOp(const Op& op) noexcept {
   switch (op.kind) {
     case OpKind::kUnshare: Check(unshare(static_cast<int>(op.unshare.flags))); break;
     case OpKind::kSetns: {
@@ -726,7 +732,7 @@ void RunOp(const Op& op) {
 
 }  // namespace
 
-void RunChild(const Plan& plan, int sync_fd) {
+void RunChild(const Op* ops, size_t count, int sync_fd) noexcept {
   // Signal hygiene (as node-pty): the parent blocked everything around clone;
   // reset every handler Node installed, then unblock.
   struct sigaction dfl = {};
@@ -744,9 +750,9 @@ void RunChild(const Plan& plan, int sync_fd) {
   close(sync_fd);
   umask(0);  // device nodes and directories get exactly the modes the plan says
 
-  for (size_t i = 0; i < plan.ops.size(); i++) {
+  for (size_t i = 0; i < count; i++) {
     g_op = static_cast<int>(i);
-    RunOp(plan.ops[i]);
+    RunOp(ops[i]);
   }
   g_op = -1;
   Fail(ENOEXEC);  // a plan must end in exec

@@ -1,6 +1,8 @@
 // The cloned child: interprets the plan with raw system calls only, then execs.
 #pragma once
-#include "plan.h"
+#include <cstddef>
+
+#include "plan_schema.h"
 
 namespace husk {
 
@@ -8,6 +10,6 @@ namespace husk {
 // parent over sync_fd. Async-signal-safe: no allocation, no locks, no stdio, and
 // credentials change through raw syscall() (glibc's wrappers would try to signal
 // the parent's threads, which do not exist in this process).
-[[noreturn]] void RunChild(const Plan& plan, int sync_fd);
+[[noreturn]] void RunChild(const Op* ops, size_t count, int sync_fd) noexcept;
 
 }  // namespace husk

@@ -22,14 +22,14 @@ int g_leaked_fd = -1;  // planted by kEscapePlantFd, before the jail
 char g_line[PATH_MAX + 256];
 size_t g_line_len = 0;
 
-void Add(const char* text, size_t len) {
+void Add(const char* text, size_t len) noexcept {
   if (len > sizeof g_line - 2 - g_line_len) len = sizeof g_line - 2 - g_line_len;
   memcpy(g_line + g_line_len, text, len);
   g_line_len += len;
 }
 void Add(const char* text) { Add(text, strlen(text)); }
 
-void AddNumber(long value) {
+void AddNumber(long value) noexcept {
   char digits[24];
   int len = 0;
   unsigned long v = value < 0 ? static_cast<unsigned long>(-value) : static_cast<unsigned long>(value);
@@ -41,7 +41,7 @@ void AddNumber(long value) {
   while (len > 0) Add(&digits[--len], 1);
 }
 
-const char* ErrnoName(int err) {
+const char* ErrnoName(int err) noexcept {
   switch (err) {
     case EPERM: return "EPERM";
     case ENOENT: return "ENOENT";
@@ -74,7 +74,7 @@ const char* ErrnoName(int err) {
   }
 }
 
-[[noreturn]] void Finish() {
+[[noreturn]] void Finish() noexcept {
   g_line[g_line_len++] = '\n';
   const char* p = g_line;
   size_t left = g_line_len;
@@ -88,7 +88,7 @@ const char* ErrnoName(int err) {
   _exit(0);
 }
 
-[[noreturn]] void Held(int err, const char* step) {
+[[noreturn]] void Held(int err, const char* step) noexcept {
   Add("held ");
   if (const char* name = ErrnoName(err)) {
     Add(name);
@@ -101,7 +101,7 @@ const char* ErrnoName(int err) {
   Finish();
 }
 
-[[noreturn]] void Escaped(const char* step, const char* evidence) {
+[[noreturn]] void Escaped(const char* step, const char* evidence) noexcept {
   Add("escaped ");
   Add(step);
   Add(" ");
@@ -112,7 +112,7 @@ const char* ErrnoName(int err) {
 // What execve would do to the fd table: every close-on-exec fd goes. The probe
 // stands in for the program a runtime execs, so it must not see the runtime's
 // own (close-on-exec) fds that a clone without exec still holds.
-void CloseCloexecFds() {
+void CloseCloexecFds() noexcept {
   struct {
     uint64_t cur, max;
   } limit = {1024, 1024};
@@ -128,7 +128,7 @@ void CloseCloexecFds() {
 
 // The marker's first word into g_marker. Returns 0, or an errno.
 char g_marker[256];
-int ReadMarker(int dirfd, const char* path) {
+int ReadMarker(int dirfd, const char* path) noexcept {
   int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return errno;
   ssize_t n;
@@ -147,13 +147,13 @@ int ReadMarker(int dirfd, const char* path) {
   return 0;
 }
 
-const char* Relative(const char* path) {
+const char* Relative(const char* path) noexcept {
   while (*path == '/') path++;
   return *path == '\0' ? "." : path;
 }
 
 // "/proc/<pid>/root<marker>" (pid < 0: "self") into buf, PATH_MAX bytes.
-const char* ProcRootPath(char* buf, long pid, const char* marker) {
+const char* ProcRootPath(char* buf, long pid, const char* marker) noexcept {
   size_t saved = g_line_len;
   g_line_len = 0;
   Add("/proc/");
@@ -171,7 +171,7 @@ const char* ProcRootPath(char* buf, long pid, const char* marker) {
 // The classic: chroot into a subdirectory while the cwd stays where it is
 // (chroot moves no cwd), then ".." from there climbs above the new root, as
 // only the root the walk started from stops it; chroot(".") makes that home.
-[[noreturn]] void Classic(const char* marker) {
+[[noreturn]] void Classic(const char* marker) noexcept {
   const char* inner = "/husk-escape-lab";
   if (mkdir(inner, 0700) < 0 && errno != EEXIST) {
     int mkdir_err = errno;
@@ -197,7 +197,7 @@ const char* ProcRootPath(char* buf, long pid, const char* marker) {
   Escaped("chroot-dotdot", g_marker);
 }
 
-[[noreturn]] void LeakedFd(const char* marker) {
+[[noreturn]] void LeakedFd(const char* marker) noexcept {
   if (g_leaked_fd < 0) Held(EBADF, "leaked-fd");
   if (fcntl(g_leaked_fd, F_GETFD) < 0) Held(errno, "leaked-fd");
   if (fchdir(g_leaked_fd) < 0) Held(errno, "fchdir");
@@ -208,7 +208,7 @@ const char* ProcRootPath(char* buf, long pid, const char* marker) {
 
 // A procfs to work with: the jail's own /proc, or a fresh one if the jail has
 // none and may mount it. Returns true when this probe mounted it (to undo).
-bool EnsureProc() {
+bool EnsureProc() noexcept {
   struct stat st;
   if (stat("/proc/self", &st) == 0) return false;
   if (mkdir("/proc", 0555) < 0 && errno != EEXIST) Held(errno, "mkdir-proc");
@@ -218,7 +218,7 @@ bool EnsureProc() {
 
 // /proc/<pid>/root is a "magic link" to that process's root, whatever this
 // process's own root is: a procfs that shows a host process is a way out.
-[[noreturn]] void ProcRoot(const char* marker, long host_pid) {
+[[noreturn]] void ProcRoot(const char* marker, long host_pid) noexcept {
   bool mounted = EnsureProc();
   char path[PATH_MAX];
   int err = ReadMarker(AT_FDCWD, ProcRootPath(path, host_pid, marker));
@@ -240,7 +240,7 @@ bool EnsureProc() {
 // once; a --no-pivot jail (MS_MOVE + chroot) still has the host's root beneath
 // the rootfs once the rootfs mount is detached; after pivot_root with the old
 // root detached, the namespace's root is the rootfs itself.
-[[noreturn]] void MountNs(const char* marker, int64_t lab_mntns_inode) {
+[[noreturn]] void MountNs(const char* marker, int64_t lab_mntns_inode) noexcept {
   bool mounted = EnsureProc();
   int ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
   int open_err = errno;
@@ -257,7 +257,7 @@ bool EnsureProc() {
 
 }  // namespace
 
-int RunEscapeProbe(const EscapeProbeOp& op) {
+int RunEscapeProbe(const EscapeProbeOp& op) noexcept {
   if (op.probe == kEscapePlantFd) {
     int fd = open(op.path, O_RDONLY | O_DIRECTORY);  // no O_CLOEXEC: that is the leak
     if (fd < 0) return -1;

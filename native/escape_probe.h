@@ -29,6 +29,6 @@ enum EscapeProbe : int64_t {
 };
 
 // Plant: returns 0, or -1 with errno set. Attempts never return.
-int RunEscapeProbe(const EscapeProbeOp& op);
+int RunEscapeProbe(const EscapeProbeOp& op) noexcept;
 
 }  // namespace husk

@@ -56,7 +56,7 @@ Napi::Value Launch(const Napi::CallbackInfo& info) {
   }
   if (pid == 0) {
     close(sv[0]);
-    RunChild(*plan, sv[1]);
+    RunChild(plan->ops.data(), plan->ops.size(), sv[1]);
   }
   int saved = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);

@@ -15,7 +15,7 @@ sock_filter g_filter[BPF_MAXINSNS];
 
 }  // namespace
 
-int InstallSeccompFilter(const SeccompOp& op) {
+int InstallSeccompFilter(const SeccompOp& op) noexcept {
   if (op.filter_len % 2 != 0 || op.filter_len / 2 > BPF_MAXINSNS || op.filter_len == 0) {
     errno = EINVAL;
     return -1;

@@ -12,6 +12,6 @@
 namespace husk {
 
 // Returns 0, or -1 with errno set (EINVAL for a malformed or too long program).
-int InstallSeccompFilter(const SeccompOp& op);
+int InstallSeccompFilter(const SeccompOp& op) noexcept;
 
 }  // namespace husk
