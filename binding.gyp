@@ -22,7 +22,8 @@
         "native/plan_schema_decode.cc",
         "native/launch.cc",
         "native/fdwait.cc",
-        "native/cgroup_devices.cc"
+        "native/cgroup_devices.cc",
+        "native/systemd_bus.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE"],

@@ -6,12 +6,14 @@
 #include "fdwait.h"
 #include "launch.h"
 #include "syscalls.h"
+#include "systemd_bus.h"
 
 namespace husk {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSyscalls(env, exports);
   InitCgroupDevices(env, exports);
+  InitSystemdBus(env, exports);
   exports.Set("launch", Napi::Function::New(env, Launch, "launch"));
   exports.Set("waitReadable", Napi::Function::New(env, WaitReadable, "waitReadable"));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv, "syncRecv"));

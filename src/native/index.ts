@@ -119,6 +119,26 @@ export interface DeviceFilterRule {
   access: string;
 }
 
+/** A property of a systemd unit, typed with its D-Bus signature (native/systemd_bus.cc). */
+export type SystemdProperty =
+  | { name: string; type: 't'; value: bigint | number }
+  | { name: string; type: 'b'; value: boolean }
+  | { name: string; type: 's'; value: string }
+  | { name: string; type: 'au'; value: number[] }
+  | { name: string; type: 'ay'; value: Buffer };
+
+export interface SystemdManagerRequest {
+  method: 'StartTransientUnit' | 'StopUnit' | 'SetUnitProperties' | 'ResetFailedUnit';
+  unit: string;
+  /** The job mode of StartTransientUnit/StopUnit (default "replace"). */
+  mode?: string;
+  /** SetUnitProperties: runtime only (default true), not persisted. */
+  runtime?: boolean;
+  properties?: SystemdProperty[];
+  /** How long the call, and for Start/Stop the job, may take (default 10000). */
+  waitMs?: number;
+}
+
 export interface HuskNative {
   unshare(flags: number): void;
   setns(fd: number, nstype?: number): void;
@@ -153,6 +173,13 @@ export interface HuskNative {
   /** Ids of the device programs attached to the cgroup directory itself. */
   queryDeviceFilters(cgroupDir: string): number[];
   detachDeviceFilter(cgroupDir: string, programId: number): void;
+
+  /**
+   * A call to systemd's manager over D-Bus (libsystemd loaded on first use), on a worker
+   * thread. StartTransientUnit and StopUnit resolve once their job is done, with its result
+   * ("done", "failed", ...). Rejects with the D-Bus error name as `code`.
+   */
+  systemdManagerCall(request: SystemdManagerRequest): Promise<{ job?: string; result?: string }>;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
