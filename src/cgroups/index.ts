@@ -5,7 +5,8 @@
 export { detectCgroups, type CgroupLayout, type CgroupMode } from './detect.js';
 export { resolveCgroupsPath, DEFAULT_CGROUP_PARENT, SELF_PARENT } from './path.js';
 export { validateResources } from './validate.js';
-export { createCgroupManager, loadCgroupManager, type CgroupManager, type SerializedCgroup, type CgroupHierarchy } from './manager.js';
+export { createCgroupManager, createSystemdCgroupManager, loadCgroupManager, type CgroupManager, type SerializedCgroup, type CgroupHierarchy } from './manager.js';
 export { CgroupError } from './errors.js';
+export { parseSystemdCgroupsPath, expandSlice, type SystemdUnit } from './systemd.js';
 export type { CgroupStats, MemoryStats, PidsStats, CpuStats, IoDeviceStats, HugetlbStats } from './stats.js';
 export type { LinuxResources } from './resources-types.js';

@@ -15,6 +15,7 @@ import { absoluteIn } from './path.js';
 import type { LinuxResources } from './resources-types.js';
 import type { CgroupStats } from './stats.js';
 import { validateResources } from './validate.js';
+import { checkSystemdHost, parseSystemdCgroupsPath, setScopeProperties, startScope, stopScope, systemdResourceProperties, type SystemdUnit } from './systemd.js';
 import * as v1 from './v1.js';
 import * as v2 from './v2.js';
 
@@ -34,17 +35,24 @@ export interface SerializedCgroup {
   path: string;
   layout: CgroupLayout;
   hierarchies: CgroupHierarchy[];
+  /** Set when systemd owns the cgroup (the systemd driver): its scope unit. */
+  systemd?: SystemdUnit;
 }
 
 export interface CgroupManager {
   readonly layout: CgroupLayout;
   /** The cgroupsPath-style path (absolute, or relative to the caller's cgroup per hierarchy). */
   readonly path: string;
+  /**
+   * True when the cgroup comes into existence with its first process (a systemd scope):
+   * the first process cannot be cloned into it, and addProcess() of it makes the cgroup.
+   */
+  readonly placesFirstProcess: boolean;
   create(): void;
-  apply(resources: LinuxResources | undefined): void;
+  apply(resources: LinuxResources | undefined): void | Promise<void>;
   procsFiles(): string[];
   v2Directory(): string | undefined;
-  addProcess(pid: number): void;
+  addProcess(pid: number): void | Promise<void>;
   pids(): number[];
   stats(): CgroupStats;
   freeze(): Promise<void>;
@@ -215,6 +223,8 @@ function readProcs(dir: string, into: Set<number>): void {
 }
 
 class FsCgroupManager implements CgroupManager {
+  readonly placesFirstProcess = false;
+
   constructor(
     readonly path: string,
     readonly layout: CgroupLayout,
@@ -506,9 +516,112 @@ export function createCgroupManager(path: string, layout: CgroupLayout = detectC
   return new FsCgroupManager(path, layout, hierarchiesFor(path, layout, own));
 }
 
+/**
+ * The systemd driver's manager: systemd makes the scope when the first process is added
+ * (with the resource properties systemd knows), then every file operation is the cgroupfs
+ * manager's on the scope's directory, which also writes what systemd has no property for.
+ */
+class SystemdCgroupManager implements CgroupManager {
+  readonly placesFirstProcess = true;
+  private pending: LinuxResources | undefined;
+
+  constructor(
+    readonly unit: SystemdUnit,
+    private readonly description: string,
+    private started: boolean,
+    private readonly files: FsCgroupManager,
+  ) {}
+
+  get layout(): CgroupLayout {
+    return this.files.layout;
+  }
+
+  get path(): string {
+    return this.unit.path;
+  }
+
+  /** Nothing to make before the first process; a scope cgroup with processes belongs to someone else. */
+  create(): void {
+    const dir = this.files.v2Directory();
+    if (dir !== undefined && (readOptional(dir, 'cgroup.procs') ?? '').trim() !== '') {
+      throw new CgroupError(`container's cgroup is not empty: ${dir} (systemd unit ${this.unit.unit}) already has processes`, { path: dir, step: 'create' });
+    }
+  }
+
+  apply(resources: LinuxResources | undefined): void | Promise<void> {
+    validateResources(resources, this.layout);
+    if (!this.started) {
+      this.pending = resources;
+      return;
+    }
+    return setScopeProperties(this.unit, systemdResourceProperties(resources)).then(() => this.files.apply(resources));
+  }
+
+  async addProcess(pid: number): Promise<void> {
+    if (this.started) return this.files.addProcess(pid);
+    await startScope(this.unit, pid, this.description, systemdResourceProperties(this.pending));
+    this.started = true;
+    this.files.apply(this.pending);
+  }
+
+  procsFiles(): string[] {
+    return this.files.procsFiles();
+  }
+
+  v2Directory(): string | undefined {
+    return this.files.v2Directory();
+  }
+
+  pids(): number[] {
+    return this.files.pids();
+  }
+
+  stats(): CgroupStats {
+    return this.files.stats();
+  }
+
+  freeze(): Promise<void> {
+    return this.files.freeze();
+  }
+
+  thaw(): Promise<void> {
+    return this.files.thaw();
+  }
+
+  isFrozen(): boolean {
+    return this.files.isFrozen();
+  }
+
+  killAll(signal?: number): Promise<void> {
+    return this.files.killAll(signal);
+  }
+
+  /** Stops the unit (systemd removes its cgroup), then whatever a crash may have left. */
+  async destroy(): Promise<void> {
+    await stopScope(this.unit);
+    await this.files.destroy();
+  }
+
+  toJSON(): SerializedCgroup {
+    return { ...this.files.toJSON(), systemd: { ...this.unit } };
+  }
+}
+
+/**
+ * The systemd driver's cgroup for a runc-style "slice:prefix:name" cgroupsPath (absent:
+ * system.slice:husk:ID). Refuses, before anything exists, a host without systemd or not
+ * pure cgroup v2.
+ */
+export function createSystemdCgroupManager(cgroupsPath: string | undefined, name: string, layout: CgroupLayout = detectCgroups()): CgroupManager {
+  checkSystemdHost(layout);
+  const unit = parseSystemdCgroupsPath(cgroupsPath, name);
+  return new SystemdCgroupManager(unit, `husk container ${name}`, false, new FsCgroupManager(unit.path, layout, hierarchiesFor(unit.path, layout, undefined)));
+}
+
 export function loadCgroupManager(saved: SerializedCgroup): CgroupManager {
   if (saved?.version !== 1 || !Array.isArray(saved.hierarchies)) {
     throw new CgroupError(`unrecognised saved cgroup state (version ${JSON.stringify(saved?.version)})`, { step: 'load' });
   }
-  return new FsCgroupManager(saved.path, saved.layout, saved.hierarchies.map((h) => ({ ...h, createdDirs: [...h.createdDirs] })));
+  const files = new FsCgroupManager(saved.path, saved.layout, saved.hierarchies.map((h) => ({ ...h, createdDirs: [...h.createdDirs] })));
+  return saved.systemd === undefined ? files : new SystemdCgroupManager(saved.systemd, saved.systemd.unit, true, files);
 }
