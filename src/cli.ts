@@ -13,7 +13,7 @@ const globalSpecs: OptionSpec[] = [
   { name: 'log-format', type: 'string', value: 'text|json', summary: 'format of --log (default text)' },
   { name: 'debug', type: 'boolean', summary: 'log what is done, step by step' },
   { name: 'cgroup-parent', type: 'string', value: 'PATH', summary: 'parent of relative cgroupsPaths (env HUSK_CGROUP_PARENT)' },
-  { name: 'systemd-cgroup', type: 'boolean', summary: 'accepted for runc compatibility; husk manages cgroupfs directly' },
+  { name: 'systemd-cgroup', type: 'boolean', summary: 'let systemd own each container\'s cgroup (a scope; cgroupsPath "slice:prefix:name")' },
   { name: 'help', short: 'h', type: 'boolean', summary: 'show help' },
   { name: 'version', short: 'v', type: 'boolean', summary: 'print the version' },
 ];
@@ -75,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
   if (log !== undefined) global.log = log;
   const cgroupParent = (opts['cgroup-parent'] as string | undefined) ?? process.env['HUSK_CGROUP_PARENT'];
   if (cgroupParent !== undefined) global.cgroupParent = cgroupParent;
+  if (opts['systemd-cgroup']) global.systemdCgroup = true;
 
   const verbName = argv[verbIndex]!;
   const entry = verbs[verbName];

@@ -26,6 +26,8 @@ export interface GlobalOptions {
   debug: boolean;
   /** Where cgroups of containers without an absolute cgroupsPath go (--cgroup-parent, HUSK_CGROUP_PARENT). */
   cgroupParent?: string;
+  /** runc's --systemd-cgroup: systemd owns each container's cgroup, a transient scope. */
+  systemdCgroup?: boolean;
 }
 
 export interface CommandContext {

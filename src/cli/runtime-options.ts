@@ -6,6 +6,7 @@ import { appendFileSync } from 'node:fs';
 export function runtimeOptions(global: GlobalOptions): RuntimeOptions {
   const options: RuntimeOptions = { root: global.root };
   if (global.cgroupParent !== undefined) options.cgroupParent = global.cgroupParent;
+  if (global.systemdCgroup) options.systemdCgroup = true;
   if (global.debug) {
     options.debug = (message) => {
       const line = global.logFormat === 'json'

@@ -10,6 +10,7 @@ import {
   type CgroupLayout,
   type CgroupManager,
   createCgroupManager,
+  createSystemdCgroupManager,
   detectCgroups,
   loadCgroupManager,
   resolveCgroupsPath,
@@ -37,6 +38,11 @@ export interface RuntimeOptions {
   root: string;
   /** Parent of relative cgroupsPaths ("self" = this process's own cgroup). */
   cgroupParent?: string;
+  /**
+   * runc's --systemd-cgroup: systemd owns the cgroup, a transient scope made from a
+   * "slice:prefix:name" cgroupsPath (absent: system.slice:husk:ID). Pure cgroup v2 hosts.
+   */
+  systemdCgroup?: boolean;
   /** Called with each step when --debug is on. */
   debug?: (message: string) => void;
   /** Where warnings go (failed poststart/poststop hooks); default stderr. */
@@ -102,7 +108,9 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   const layout = detectCgroups();
   const resources = { ...spec.linux?.resources, devices: withDefaultDevices(spec.linux?.resources?.devices) };
   validateResources(resources, layout);
-  const cgroup = createCgroupManager(resolveCgroupsPath(spec.linux?.cgroupsPath, id, rt.cgroupParent), layout);
+  const cgroup = rt.systemdCgroup
+    ? createSystemdCgroupManager(spec.linux?.cgroupsPath, id, layout)
+    : createCgroupManager(resolveCgroupsPath(spec.linux?.cgroupsPath, id, rt.cgroupParent), layout);
   const gatePath = store.gatePath(id);
   const plan = planContainer({
     spec,
@@ -150,13 +158,13 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     // Again, now that it knows which directories it made: delete removes those too.
     record.cgroup = cgroup.toJSON();
     store.write(record);
-    cgroup.apply(resources);
+    await cgroup.apply(resources);
     saveAppliedResources(store.dir(id), resources);
     debug(`cgroup ${cgroup.path} created`);
     const userNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
     // On a pure v2 host the child is born in its cgroup (clone3 CLONE_INTO_CGROUP):
     // no cgroup.procs write, and never a moment outside its limits.
-    const v2Dir = layout.mode === 'v2' ? cgroup.v2Directory() : undefined;
+    const v2Dir = layout.mode === 'v2' && !cgroup.placesFirstProcess ? cgroup.v2Directory() : undefined;
     cgroupFd = v2Dir !== undefined ? openSync(v2Dir, 'r') : undefined;
     init = await launchPlan(
       plan,
@@ -165,7 +173,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
         onSyncPoint: async (point, child) => {
           if (point === SyncPoint.AfterClone) {
             init = child;
-            if (cgroupFd === undefined) cgroup.addProcess(child.pid);
+            if (cgroupFd === undefined) await cgroup.addProcess(child.pid);
             // With clone3's CLONE_NEWUSER the child is in its user namespace already;
             // otherwise it makes it later and stops at IdMaps.
             if (userNs && (plan.cloneFlags & constants.CLONE_NEWUSER) !== 0) writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings);

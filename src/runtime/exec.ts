@@ -75,8 +75,8 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
   const cgroup = managerOf(record);
   let pid: number | undefined;
   const child = await launchPlan(plan, {
-    onSyncPoint(point, handle) {
-      if (point === SyncPoint.AfterClone) cgroup?.addProcess(handle.pid);
+    async onSyncPoint(point, handle) {
+      if (point === SyncPoint.AfterClone) await cgroup?.addProcess(handle.pid);
     },
     onPid: (forked) => (pid = forked),
     onFd: (_kind, fd) => deliverConsole(options, fd),

@@ -19,7 +19,7 @@ export function runtimeFeatures(): Record<string, unknown> {
     linux: {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: [...CAPABILITY_NAMES],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: false },
       seccomp: {
         enabled: process.arch === 'x64',
         actions: [...SECCOMP_ACTIONS],

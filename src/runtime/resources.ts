@@ -132,7 +132,7 @@ export async function updateContainer(rt: RuntimeOptions, id: string, patch: Lin
     const { merged, ignored } = mergeResources(current, patch);
     validateResources(merged, layout);
     const { devices: _devices, ...withoutDevices } = merged;
-    cgroup.apply(withoutDevices);
+    await cgroup.apply(withoutDevices);
     saveAppliedResources(store.dir(id), merged);
     return { applied: merged, ignored };
   });
