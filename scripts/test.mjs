@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm test`: (1) every host test with vitest (tests/**, except tests/vm/**), then (2) the
-// cgroup v2 tests (tests/vm/**) on a pure cgroup v2 kernel: this host if it is one, else
-// inside the throwaway VM of scripts/vm/run-in-vm.sh. Ends with the line
-// "N passed, N failed[, N skipped]" over both parts; exits 1 if anything failed.
+// `npm test`: (1) every host test with vitest (tests/**, except tests/vm/** and
+// tests/vm-systemd/**), then (2) the cgroup v2 tests (tests/vm/**) on a pure cgroup v2 kernel,
+// and (3) the systemd cgroup driver tests (tests/vm-systemd/**) on pure v2 with systemd as PID 1:
+// this host if it is such a host, else inside the throwaway VM of scripts/vm/run-in-vm.sh (-Y for
+// systemd). Ends with the line "N passed, N failed[, N skipped]" over all parts; exits 1 if
+// anything failed.
 //
 //   node scripts/test.mjs [--host-only | --vm-only] [-- vitest args for the host part]
 //
@@ -58,6 +60,48 @@ function vitestCommand(report, paths, more) {
   return [vitest, 'run', ...paths, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...more];
 }
 
+/**
+ * One suite that needs a host kind this machine may not be: here when it is (`host`), else in
+ * the throwaway VM (pure v2; -Y: with systemd as PID 1). Counts it, or says why it did not run.
+ */
+function vmSuite({ label, dir, what, host, vmFlags, report: reportName }) {
+  const report = join(work, reportName);
+  const inner = vitestCommand(report, [dir], []);
+  const started = Date.now();
+  let notRun;
+  let rc;
+  if (host) {
+    console.log(`== ${what} (${dir}) on this host: it is that kind of host ==`);
+    const r = spawnSync(process.execPath, inner, { cwd: repo, stdio: 'inherit', env: { ...process.env, HUSK_REQUIRE_V2: '1' } });
+    rc = r.status;
+  } else if (process.getuid?.() !== 0) {
+    notRun = 'the pure-v2 VM needs root (mount namespace, apt-get); run npm test as root';
+  } else {
+    console.log(`== ${what} (${dir}) inside the pure-v2 VM${vmFlags.includes('-Y') ? ' with systemd' : ''} (scripts/vm/run-in-vm.sh; TCG: slow to boot) ==`);
+    const quoted = ['node', ...inner].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const r = spawnSync('bash', [runInVm, ...vmFlags, '-t', '1200', '-d', repo, '-d', work, '-e', 'HUSK_REQUIRE_V2=1', '-e', 'CI=1', quoted], {
+      cwd: repo,
+      stdio: ['ignore', 'inherit', 'pipe'],
+      encoding: 'utf8',
+    });
+    process.stderr.write(r.stderr ?? '');
+    rc = r.status;
+    if (!existsSync(report) && rc === 255) {
+      const why = (r.stderr ?? '').trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+      notRun = `the VM could not run (run-in-vm.sh exit 255): ${why || 'no message; rerun scripts/vm/run-in-vm.sh -v true'}`;
+    }
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  if (notRun !== undefined) {
+    lines.push(`${label}: NOT RUN: ${notRun}`);
+    if (process.env.HUSK_REQUIRE_VM === '1') totals.failed += 1;
+    return;
+  }
+  const counts = countReport(report);
+  if (counts === undefined) add(label, { passed: 0, failed: 1, skipped: 0 }, ` (no report: exit ${rc}${rc === 124 ? ', VM timeout' : ''}; ${seconds} s)`);
+  else add(label, counts, ` (${seconds} s${host ? '' : ' including the VM'})`);
+}
+
 function isPureV2() {
   try {
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
@@ -79,52 +123,21 @@ Object.assign(process.env, delegation.env);
 
 try {
   if (hostPart) {
-    console.log('== host tests (vitest, everything under tests/ except tests/vm/) ==');
+    console.log('== host tests (vitest, everything under tests/ except tests/vm/ and tests/vm-systemd/) ==');
     const report = join(work, 'host.json');
-    const r = spawnSync(process.execPath, vitestCommand(report, [], ['--exclude', 'tests/vm/**', ...vitestArgs]), { cwd: repo, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, vitestCommand(report, [], ['--exclude', 'tests/vm/**', '--exclude', 'tests/vm-systemd/**', ...vitestArgs]), { cwd: repo, stdio: 'inherit' });
     const counts = countReport(report);
     if (counts === undefined) add('host', { passed: 0, failed: 1, skipped: 0 }, ` (vitest produced no report, exit ${r.status ?? r.signal})`);
     else add('host', counts);
   }
 
   if (vmPart) {
-    const report = join(work, 'vm.json');
-    const inner = vitestCommand(report, ['tests/vm'], []);
-    const started = Date.now();
-    let notRun;
-    let rc;
-    if (isPureV2()) {
-      console.log('== cgroup v2 tests (tests/vm) on this host: it is pure cgroup v2 ==');
-      const r = spawnSync(process.execPath, inner, { cwd: repo, stdio: 'inherit', env: { ...process.env, HUSK_REQUIRE_V2: '1' } });
-      rc = r.status;
-    } else if (process.getuid?.() !== 0) {
-      notRun = 'the pure-v2 VM needs root (mount namespace, apt-get); run npm test as root';
-    } else {
-      console.log('== cgroup v2 tests (tests/vm) inside the pure-v2 VM (scripts/vm/run-in-vm.sh; TCG: slow to boot) ==');
-      const quoted = ['node', ...inner].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-      const r = spawnSync('bash', [runInVm, '-t', '1200', '-d', repo, '-d', work, '-e', 'HUSK_REQUIRE_V2=1', '-e', 'CI=1', quoted], {
-        cwd: repo,
-        stdio: ['ignore', 'inherit', 'pipe'],
-        encoding: 'utf8',
-      });
-      process.stderr.write(r.stderr ?? '');
-      rc = r.status;
-      if (!existsSync(report) && rc === 255) {
-        const why = (r.stderr ?? '').trim().split('\n').filter(Boolean).slice(-3).join(' | ');
-        notRun = `the VM could not run (run-in-vm.sh exit 255): ${why || 'no message; rerun scripts/vm/run-in-vm.sh -v true'}`;
-      }
-    }
-    const seconds = ((Date.now() - started) / 1000).toFixed(0);
-    if (notRun !== undefined) {
-      lines.push(`v2 (tests/vm): NOT RUN: ${notRun}`);
-      if (process.env.HUSK_REQUIRE_VM === '1') totals.failed += 1;
-    } else {
-      const counts = countReport(report);
-      if (counts === undefined) add('v2 (tests/vm)', { passed: 0, failed: 1, skipped: 0 }, ` (no report: exit ${rc}${rc === 124 ? ', VM timeout' : ''}; ${seconds} s)`);
-      else add('v2 (tests/vm)', counts, ` (${seconds} s including the VM)`);
-    }
+    // (2) cgroup v2 (tests/vm), (3) the systemd cgroup driver on pure v2 + systemd (tests/vm-systemd).
+    vmSuite({ label: 'v2 (tests/vm)', dir: 'tests/vm', what: 'cgroup v2 tests', host: isPureV2(), vmFlags: [], report: 'vm.json' });
+    vmSuite({ label: 'systemd (tests/vm-systemd)', dir: 'tests/vm-systemd', what: 'systemd cgroup driver tests', host: isPureV2() && existsSync('/run/systemd/system'), vmFlags: ['-Y'], report: 'vm-systemd.json' });
   } else {
     lines.push('v2 (tests/vm): NOT RUN: --host-only');
+    lines.push('systemd (tests/vm-systemd): NOT RUN: --host-only');
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
