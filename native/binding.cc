@@ -5,6 +5,7 @@
 #include "cgroup_devices.h"
 #include "fdwait.h"
 #include "launch.h"
+#include "notify_socket.h"
 #include "syscalls.h"
 #include "systemd_bus.h"
 
@@ -14,8 +15,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSyscalls(env, exports);
   InitCgroupDevices(env, exports);
   InitSystemdBus(env, exports);
+  InitNotifySocket(env, exports);
   exports.Set("launch", Napi::Function::New(env, Launch, "launch"));
   exports.Set("waitReadable", Napi::Function::New(env, WaitReadable, "waitReadable"));
+  exports.Set("waitAny", Napi::Function::New(env, WaitAny, "waitAny"));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv, "syncRecv"));
   exports.Set("syncSend", Napi::Function::New(env, SyncSend, "syncSend"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));

@@ -48,20 +48,70 @@ gid_t g_groups[NGROUPS_MAX];
 
 constexpr int kHighFd = 900;  // where the runtime's own fds move, above any --preserve-fds
 
-void Send(uint32_t type, int32_t err, int32_t value) noexcept {
+// False when nobody listens any more (the runtime left after the start gate).
+bool Send(uint32_t type, int32_t err, int32_t value) noexcept {
   SyncMsg msg{type, g_op, err, value};
-  while (send(g_sync, &msg, sizeof msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  for (;;) {
+    if (send(g_sync, &msg, sizeof msg, MSG_NOSIGNAL) >= 0) return true;
+    if (errno != EINTR) return false;
   }
 }
 
+void WriteStderr(const char* text) noexcept {
+  size_t len = strlen(text);
+  while (len > 0) {
+    ssize_t n = write(2, text, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+// A failure nobody can be told of over the sync socket (after the start gate,
+// `create` is gone): say it on the container's stderr, as "husk: <what>: ENAME (why)".
+void ReportOnStderr(const char* what, const char* detail, int err) noexcept {
+  char number[12];
+  int len = 0;
+  unsigned value = static_cast<unsigned>(err);
+  do {
+    number[len++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0);
+  char digits[12];
+  for (int i = 0; i < len; i++) digits[i] = number[len - 1 - i];
+  digits[len] = '\0';
+  const char* name = strerrorname_np(err);  // static strings, no locale: safe here
+  const char* description = strerrordesc_np(err);
+  WriteStderr("husk: ");
+  WriteStderr(what);
+  if (detail != nullptr) {
+    WriteStderr(" ");
+    WriteStderr(detail);
+  }
+  WriteStderr(": ");
+  if (name != nullptr) {
+    WriteStderr(name);
+  } else {
+    WriteStderr("errno ");
+    WriteStderr(digits);
+  }
+  if (description != nullptr) {
+    WriteStderr(" (");
+    WriteStderr(description);
+    WriteStderr(")");
+  }
+  WriteStderr("\n");
+}
+
 [[noreturn]] void Fail(int err) noexcept {
-  Send(kSyncError, err, 0);
+  if (!Send(kSyncError, err, 0)) ReportOnStderr("container process setup failed after start", nullptr, err);
   _exit(127);
 }
 
 // A failure whose cause is a status rather than an errno (a hook that exited non-zero).
 [[noreturn]] void FailStatus(int err, int status) noexcept {
-  Send(kSyncError, err, status);
+  if (!Send(kSyncError, err, status)) ReportOnStderr("a hook failed after start", nullptr, err);
   _exit(127);
 }
 
@@ -597,7 +647,9 @@ void ResolveExec(const char* file, char* const* envp) noexcept {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   execve(g_exec_path, op.args, op.env);
-  Fail(errno);
+  int err = errno;
+  if (!Send(kSyncError, err, 0)) ReportOnStderr("exec", g_exec_path, err);
+  _exit(127);
 }
 
 // After setns into a pid namespace only children enter it: fork, let the
@@ -613,7 +665,7 @@ void DoFork() noexcept {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    Send(kSyncPid, 0, 0);  // the kernel attaches our pid, as the runtime sees it
+    (void)Send(kSyncPid, 0, 0);  // the kernel attaches our pid, as the runtime sees it
     return;  // the grandchild goes on with the plan
   }
   close(g_sync);  // the grandchild's exec (or failure) alone ends the sync stream
@@ -652,7 +704,7 @@ void RunOp(const Op& op) noexcept {
       close(fd);
       break;
     }
-    case OpKind::kSync: Send(kSyncPoint, 0, static_cast<int32_t>(op.sync.point)); WaitContinue(); break;
+    case OpKind::kSync: (void)Send(kSyncPoint, 0, static_cast<int32_t>(op.sync.point)); WaitContinue(); break;
     case OpKind::kEnterRootfs:
       Check(chdir(op.enter_rootfs.path));
       if (g_root >= 0) close(g_root);

@@ -65,6 +65,103 @@ Napi::Value WaitReadable(const Napi::CallbackInfo& info) {
   return request->deferred.Promise();
 }
 
+namespace {
+
+// One waitAny call: a poll handle per fd and a timer; the first to fire settles the
+// promise and closes them all, so nothing stays watched (or keeps the loop alive).
+struct AnyRequest {
+  Napi::Promise::Deferred deferred;
+  std::vector<uv_poll_t*> polls;
+  uv_timer_t* timer = nullptr;
+  int open_handles = 0;
+  bool settled = false;
+  explicit AnyRequest(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+};
+
+struct AnySlot {
+  AnyRequest* request;
+  int index;  // -1 for the timer
+};
+
+void OnAnyClosed(uv_handle_t* handle) {
+  auto* slot = static_cast<AnySlot*>(handle->data);
+  AnyRequest* request = slot->request;
+  delete slot;
+  if (handle->type == UV_TIMER) delete reinterpret_cast<uv_timer_t*>(handle);
+  else delete reinterpret_cast<uv_poll_t*>(handle);
+  if (--request->open_handles == 0) delete request;
+}
+
+void SettleAny(AnyRequest* request, int index) {
+  if (request->settled) return;
+  request->settled = true;
+  Napi::Env env = request->deferred.Env();
+  Napi::HandleScope scope(env);
+  request->deferred.Resolve(Napi::Number::New(env, index));
+  for (uv_poll_t* poll : request->polls) {
+    uv_poll_stop(poll);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll), OnAnyClosed);
+  }
+  if (request->timer != nullptr) {
+    uv_timer_stop(request->timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(request->timer), OnAnyClosed);
+  }
+}
+
+void OnAnyPoll(uv_poll_t* handle, int status, int events) {
+  auto* slot = static_cast<AnySlot*>(handle->data);
+  SettleAny(slot->request, slot->index);
+}
+
+void OnAnyTimer(uv_timer_t* handle) {
+  auto* slot = static_cast<AnySlot*>(handle->data);
+  SettleAny(slot->request, -1);
+}
+
+}  // namespace
+
+Napi::Value WaitAny(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array fds = info[0].As<Napi::Array>();
+  int64_t timeout_ms = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int64Value() : -1;
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
+  auto* request = new AnyRequest(env);
+  Napi::Promise promise = request->deferred.Promise();
+  for (uint32_t i = 0; i < fds.Length(); i++) {
+    int fd = fds.Get(i).As<Napi::Number>().Int32Value();
+    auto* poll = new uv_poll_t;
+    int rc = uv_poll_init(loop, poll, fd);
+    if (rc < 0) {
+      delete poll;
+      if (request->open_handles == 0) {
+        delete request;
+        throw SystemError(env, -rc, "uv_poll_init");
+      }
+      request->deferred.Reject(SystemError(env, -rc, "uv_poll_init").Value());
+      request->settled = true;
+      for (uv_poll_t* p : request->polls) uv_close(reinterpret_cast<uv_handle_t*>(p), OnAnyClosed);
+      return promise;
+    }
+    poll->data = new AnySlot{request, static_cast<int>(i)};
+    request->polls.push_back(poll);
+    request->open_handles++;
+    uv_poll_start(poll, UV_READABLE | UV_DISCONNECT, OnAnyPoll);
+  }
+  if (timeout_ms >= 0) {
+    request->timer = new uv_timer_t;
+    uv_timer_init(loop, request->timer);
+    request->timer->data = new AnySlot{request, -1};
+    request->open_handles++;
+    uv_timer_start(request->timer, OnAnyTimer, static_cast<uint64_t>(timeout_ms), 0);
+  }
+  if (request->open_handles == 0) {
+    delete request;
+    throw Napi::TypeError::New(env, "waitAny needs an fd or a timeout");
+  }
+  return promise;
+}
+
 Napi::Value SyncRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();

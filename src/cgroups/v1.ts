@@ -40,6 +40,8 @@ export function applyMemoryV1(dir: string, mem: LinuxMemory): void {
   if (mem.reservation) writeCgroupFile(dir, 'memory.soft_limit_in_bytes', String(mem.reservation), `${R}.memory.reservation`);
   if (mem.swappiness !== undefined) writeCgroupFile(dir, 'memory.swappiness', String(mem.swappiness), `${R}.memory.swappiness`);
   if (mem.disableOOMKiller) writeCgroupFile(dir, 'memory.oom_control', '1', `${R}.memory.disableOOMKiller`);
+  // TCP buffer memory (v1 only; validate refuses it elsewhere). 0 = not set, -1 = unlimited.
+  if (mem.kernelTCP) writeCgroupFile(dir, 'memory.kmem.tcp.limit_in_bytes', String(mem.kernelTCP), `${R}.memory.kernelTCP`);
 }
 
 export function applyCpuV1(dir: string, cpu: LinuxCPU): void {

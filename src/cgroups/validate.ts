@@ -87,7 +87,15 @@ export function validateResources(resources: LinuxResources | undefined, layout:
     } catch (err) {
       fail(`${p}.swap`, (err as Error).message);
     }
+    checkLimit(mem.kernelTCP, `${p}.kernelTCP`, 'bytes');
     if (mem.limit !== undefined || mem.reservation !== undefined || mem.swap !== undefined) need(layout, 'memory', p);
+    // TCP buffer memory has a limit of its own only on v1 (memory.kmem.tcp.limit_in_bytes); v2
+    // counts it in memory.max and has no separate file.
+    if (mem.kernelTCP) {
+      if (controllerOwner(layout, 'memory') !== 'v1') {
+        fail(`${p}.kernelTCP`, 'cannot be applied: only the cgroup v1 memory controller has a TCP memory limit (cgroup v2 counts it in memory.max)');
+      }
+    }
   }
 
   const cpu = resources.cpu;
@@ -161,6 +169,27 @@ export function validateResources(resources: LinuxResources | undefined, layout:
     if (controllerOwner(layout, 'devices') === undefined && layout.unifiedMount === undefined) {
       fail(`${R}.devices`, 'no devices cgroup (v1) and no cgroup2 tree for an eBPF device filter on this host');
     }
+  }
+
+  const net = resources.network;
+  if (net !== undefined) {
+    // net_cls and net_prio exist only as cgroup v1 controllers: v2 has no equivalent.
+    if (net.classID !== undefined && layout.v1Mounts['net_cls'] === undefined) {
+      fail(`${R}.network.classID`, `cannot be applied: no cgroup v1 net_cls hierarchy is mounted on this host (cgroup ${layout.mode}; cgroup v2 has no net_cls)`);
+    }
+    if ((net.priorities ?? []).length > 0 && layout.v1Mounts['net_prio'] === undefined) {
+      fail(`${R}.network.priorities`, `cannot be applied: no cgroup v1 net_prio hierarchy is mounted on this host (cgroup ${layout.mode}; cgroup v2 has no net_prio)`);
+    }
+  }
+
+  if (resources.rdma !== undefined && Object.keys(resources.rdma).length > 0) {
+    const owner = controllerOwner(layout, 'rdma');
+    fail(
+      `${R}.rdma`,
+      owner === undefined
+        ? `cannot be applied: the rdma controller is not available on this host (cgroup ${layout.mode})`
+        : 'cannot be applied: husk does not drive the rdma controller (rdma.max) yet',
+    );
   }
 
   if (resources.unified !== undefined) {

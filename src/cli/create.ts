@@ -1,4 +1,5 @@
 import { createContainer, type CreateOptions } from '../runtime/container.js';
+import { listenFdsOf } from '../runtime/notify.js';
 import type { Command, CommandContext, OptionSpec } from './command.js';
 import { runtimeOptions } from './runtime-options.js';
 
@@ -21,6 +22,13 @@ export function fromCreateFlags(opts: CommandContext['opts']): Pick<CreateOption
   };
 }
 
+/** What systemd passes through the environment, as runc reads it: NOTIFY_SOCKET, LISTEN_FDS. */
+export function fromSystemdEnvironment(): Pick<CreateOptions, 'notifySocket' | 'listenFds'> {
+  const notifySocket = process.env['NOTIFY_SOCKET'];
+  const listenFds = listenFdsOf(process.env, process.pid);
+  return { ...(notifySocket !== undefined && notifySocket !== '' && { notifySocket }), ...(listenFds > 0 && { listenFds }) };
+}
+
 export const command: Command = {
   name: 'create',
   summary: 'create a container from a bundle; its process waits for `husk start`',
@@ -36,6 +44,7 @@ export const command: Command = {
       id: args[0]!,
       bundle: (opts['bundle'] as string | undefined) ?? '.',
       ...fromCreateFlags(opts),
+      ...fromSystemdEnvironment(),
     });
     return 0;
   },

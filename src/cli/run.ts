@@ -2,7 +2,7 @@ import { attachConsole } from '../runtime/console.js';
 import { runContainer } from '../runtime/container.js';
 import { hostRootfsSpec } from '../runtime/host-rootfs.js';
 import type { Command } from './command.js';
-import { createFlags, fromCreateFlags } from './create.js';
+import { createFlags, fromCreateFlags, fromSystemdEnvironment } from './create.js';
 import { runtimeOptions } from './runtime-options.js';
 
 export const command: Command = {
@@ -28,6 +28,7 @@ export const command: Command = {
         ? { generated: hostRootfsSpec(commandLine, id, Boolean(opts['tty'])) }
         : { bundle: bundle ?? '.', ...(commandLine.length > 0 && { args: commandLine }) }),
       ...fromCreateFlags(opts),
+      ...fromSystemdEnvironment(),
       // Without a console socket, a terminal is attached to ours.
       ...(opts['console-socket'] === undefined && { onConsole: (fd: number) => (detach = attachConsole(fd)) }),
       detach: Boolean(opts['detach']),

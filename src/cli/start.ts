@@ -10,7 +10,8 @@ export const command: Command = {
   maxArgs: 1,
   options: [],
   async run({ global, args }) {
-    await startContainer(runtimeOptions(global), args[0]!);
+    const notifySocket = process.env['NOTIFY_SOCKET'];
+    await startContainer(runtimeOptions(global), args[0]!, notifySocket ? { notifySocket } : {});
     return 0;
   },
 };

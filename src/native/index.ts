@@ -158,10 +158,20 @@ export interface HuskNative {
   flock(fd: number, operation: number): boolean;
   sendFdToSocket(path: string, fd: number, name?: string): void;
   setWindowSize(fd: number, rows: number, columns: number): void;
+  /** A non-blocking unix datagram socket bound to `path` ("@name": abstract). */
+  unixDgramBind(path: string): number;
+  /** One datagram, or null when none is waiting. */
+  unixDgramRecv(fd: number): Buffer | null;
+  /** Sends one datagram to the socket at `path`, passing `fd` (SCM_RIGHTS) when given. */
+  unixDgramSend(path: string, data: string, fd?: number): void;
+  /** [read end (non-blocking), write end], both close-on-exec. */
+  pipe(): [number, number];
   constants: Constants;
 
   launch(plan: WirePlan): Launched;
   waitReadable(fd: number): Promise<void>;
+  /** The index of the first of `fds` to become readable, or -1 after timeoutMs (default: none); cancels the rest. */
+  waitAny(fds: number[], timeoutMs?: number): Promise<number>;
   syncRecv(fd: number): RawSyncMessage | null;
   syncSend(fd: number, type: number, value?: number, payload?: Buffer): void;
   reap(pidfd: number): ExitStatus | null;

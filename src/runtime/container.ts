@@ -28,7 +28,9 @@ import { withDefaultDevices } from './devices.js';
 import { deliverConsole } from './console.js';
 import { ContainerError } from './errors.js';
 import { runHooks, runHooksWarnOnly } from './hooks.js';
+import { checkSpecSupport } from './host-support.js';
 import { launchPlan } from './launch.js';
+import { addListenFds, addNotifySocket, makeNotifyDir, openNotifyRelay, type NotifyRelay } from './notify.js';
 import { saveAppliedResources } from './resources.js';
 import { writeIdMaps } from './spawn.js';
 import { type ContainerRecord, deriveStatus, initAlive, procStat, StateStore, toOciState, validateId } from './state.js';
@@ -66,6 +68,18 @@ export interface CreateOptions {
   preserveFds?: number;
   /** The container's stdio fds (default: this process's 0, 1, 2). */
   stdio?: [number, number, number];
+  /**
+   * The caller's NOTIFY_SOCKET (systemd's sd_notify): the container gets a socket of its
+   * own at /run/notify/notify.sock, which `start` relays to this one (src/runtime/notify.ts).
+   */
+  notifySocket?: string;
+  /** Socket-activation fds (LISTEN_FDS) from fd 3, kept for the process ahead of preserveFds. */
+  listenFds?: number;
+}
+
+export interface StartOptions {
+  /** The caller's NOTIFY_SOCKET: READY from the container is relayed there (runc start). */
+  notifySocket?: string;
 }
 
 export interface Container {
@@ -102,6 +116,10 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     rootfs = bundle.rootfs;
   }
   if (options.args !== undefined && spec.process !== undefined) spec.process.args = options.args;
+  for (const warning of checkSpecSupport(spec)) warnTo(rt)(`warning: ${warning}`);
+  if (options.notifySocket !== undefined) addNotifySocket(spec, store.dir(id));
+  const listenFds = options.listenFds ?? 0;
+  addListenFds(spec, listenFds);
   if (spec.process?.terminal && options.consoleSocket === undefined && options.onConsole === undefined) {
     throw new ContainerError('the process has a terminal (process.terminal): give --console-socket, or run it in the foreground with `husk run`', 'EINVAL');
   }
@@ -118,7 +136,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     bundle: bundleDir,
     gatePath,
     noPivot: options.noPivot ?? false,
-    preserveFds: options.preserveFds ?? 0,
+    preserveFds: listenFds + (options.preserveFds ?? 0),
     lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
     cgroupMount: cgroupMountSource(cgroup, layout),
     rootfsTmpfs: options.generated !== undefined,
@@ -153,6 +171,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   try {
     store.write(record);
     if (options.generated !== undefined) mkdirSync(rootfs, { mode: 0o755 });
+    if (options.notifySocket !== undefined) makeNotifyDir(store.dir(id));
     native.mkfifo(gatePath, 0o622);
     cgroup.create();
     // Again, now that it knows which directories it made: delete removes those too.
@@ -268,24 +287,40 @@ export function statusOf(store: StateStore, record: ContainerRecord): ContainerS
   });
 }
 
-/** Releases the init from its start gate (runc start). */
-export async function startContainer(rt: RuntimeOptions, id: string): Promise<void> {
+/**
+ * Releases the init from its start gate (runc start). With a notify socket, resolves
+ * once the container said READY (relayed) or its init exited, as runc start does.
+ */
+export async function startContainer(rt: RuntimeOptions, id: string, options: StartOptions = {}): Promise<void> {
+  const relay = await releaseGate(rt, id, options);
+  await relay?.relay();
+}
+
+/** Opens the gate; returns the notify relay to await, when there is one. */
+async function releaseGate(rt: RuntimeOptions, id: string, options: StartOptions): Promise<{ relay(): Promise<void> } | undefined> {
   const store = new StateStore(rt.root);
+  let notify: NotifyRelay | undefined;
   const record = await store.withLock(id, async () => {
     const current = store.read(id);
     const status = statusOf(store, current);
     if (status !== 'created') throw new ContainerError(`cannot start container "${id}": it is ${status}, not created`, 'ESTATE');
+    // Listening before the gate opens: the container cannot say READY before we hear it.
+    if (options.notifySocket !== undefined) notify = openNotifyRelay(store.dir(id), options.notifySocket);
     const gate = store.gatePath(id);
     let fd: number;
     try {
       // Non-blocking: opening for writing fails with ENXIO when the init (the reader) is gone.
       fd = openSync(gate, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
     } catch (error) {
+      notify?.close();
       if ((error as { code?: string }).code === 'ENXIO') throw new ContainerError(`cannot start container "${id}": its init is gone`, 'ESTATE');
       throw error;
     }
     try {
       writeSync(fd, '0');
+    } catch (error) {
+      notify?.close();
+      throw error;
     } finally {
       closeSync(fd);
     }
@@ -293,6 +328,8 @@ export async function startContainer(rt: RuntimeOptions, id: string): Promise<vo
     return current;
   });
   await runHooksWarnOnly('poststart', record.hooks?.poststart, toOciState(record, 'running'), warnTo(rt));
+  const relay = notify;
+  return relay === undefined || record.pid === undefined ? (relay?.close(), undefined) : { relay: () => relay.relay(record.pid!) };
 }
 
 /** The state JSON of runtime.md. */
@@ -453,13 +490,19 @@ const forwardedByDefault: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SI
 /** create + start + wait (+ delete): returns the container's exit code, or 128 + signal. */
 export async function runContainer(rt: RuntimeOptions, options: RunOptions): Promise<{ exit?: Exit; code: number; container: Container }> {
   const container = await createContainer(rt, options);
+  let relay: { relay(): Promise<void> } | undefined;
   try {
-    await startContainer(rt, options.id);
+    relay = await releaseGate(rt, options.id, { ...(options.notifySocket !== undefined && { notifySocket: options.notifySocket }) });
   } catch (error) {
     await deleteContainer(rt, options.id, true);
     throw error;
   }
-  if (options.detach) return { code: 0, container };
+  // As runc run: detached, return once READY was relayed; in the foreground, relay meanwhile.
+  if (options.detach) {
+    await relay?.relay();
+    return { code: 0, container };
+  }
+  const relayed = relay?.relay().catch((error: Error) => warnTo(rt)(`warning: NOTIFY_SOCKET: ${error.message}`));
   const signals = options.forwardSignals ?? forwardedByDefault;
   const forward = (signal: NodeJS.Signals): void => {
     container.init.kill(signal);
@@ -471,6 +514,7 @@ export async function runContainer(rt: RuntimeOptions, options: RunOptions): Pro
   } finally {
     for (const signal of signals) process.off(signal, forward);
   }
+  await relayed;
   if (options.remove ?? true) await deleteContainer(rt, options.id, true);
   return { exit, code: exitStatusCode(exit), container };
 }

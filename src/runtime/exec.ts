@@ -7,6 +7,7 @@ import { validateProcess } from '../spec/validate.js';
 import { managerOf, type RuntimeOptions, statusOf } from './container.js';
 import { deliverConsole } from './console.js';
 import { ContainerError } from './errors.js';
+import { checkProcessSupport, probeHostSecurity } from './host-support.js';
 import { launchPlan } from './launch.js';
 import type { SpawnedProcess } from './spawn.js';
 import { StateStore } from './state.js';
@@ -51,6 +52,7 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
   if (options.user !== undefined) process.user = { ...process.user, ...options.user };
   if (options.tty !== undefined) process.terminal = options.tty;
   if (options.noNewPrivileges) process.noNewPrivileges = true;
+  checkProcessSupport(process, options.process !== undefined ? '' : 'process', probeHostSecurity());
   if (process.terminal && options.consoleSocket === undefined && options.onConsole === undefined) {
     throw new ContainerError('exec with a terminal needs --console-socket, or to run attached (husk exec -t)', 'EINVAL');
   }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { knownMountOptions } from '../plan/mount-options.js';
 import { foreignArches, SECCOMP_ACTIONS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../seccomp/compile.js';
 import { CAPABILITY_NAMES } from '../spec/capabilities.js';
-import { HOOK_NAMES, NAMESPACE_TYPES } from '../spec/validate.js';
+import { HOOK_NAMES, NAMESPACE_TYPES, OCI_VERSION_MAX } from '../spec/validate.js';
 
 /**
  * What this runtime implements, as the runtime-spec's features.md describes it
@@ -13,12 +13,13 @@ export function runtimeFeatures(): Record<string, unknown> {
   const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   return {
     ociVersionMin: '1.0.0',
-    ociVersionMax: '1.2.1',
+    ociVersionMax: OCI_VERSION_MAX,
     hooks: [...HOOK_NAMES],
     mountOptions: knownMountOptions(),
     linux: {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: [...CAPABILITY_NAMES],
+      // rdma: refused (src/cgroups/validate.ts); net_cls/net_prio are applied where v1 mounts them.
       cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: false },
       seccomp: {
         enabled: process.arch === 'x64',
@@ -28,6 +29,7 @@ export function runtimeFeatures(): Record<string, unknown> {
         knownFlags: [...SECCOMP_FLAGS],
         supportedFlags: [...SECCOMP_FLAGS],
       },
+      // Refused, whatever the host has (src/runtime/host-support.ts).
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

@@ -1,5 +1,5 @@
 /**
- * OCI runtime-spec 1.2 types: config.json (`Spec`) and the state a runtime
+ * OCI runtime-spec 1.3 types: config.json (`Spec`) and the state a runtime
  * reports (`State`). Field names are exactly those of the JSON.
  *
  * Numbers: JSON numbers become doubles, exact up to 2**53. uint64 fields that
@@ -179,6 +179,15 @@ export interface Linux {
   mountLabel?: string;
   intelRdt?: LinuxIntelRdt;
   personality?: LinuxPersonality;
+  /** runtime-spec 1.3: the process's NUMA memory policy (set_mempolicy). */
+  memoryPolicy?: LinuxMemoryPolicy;
+}
+
+export interface LinuxMemoryPolicy {
+  mode: 'MPOL_DEFAULT' | 'MPOL_PREFERRED' | 'MPOL_BIND' | 'MPOL_INTERLEAVE' | 'MPOL_LOCAL' | 'MPOL_PREFERRED_MANY' | 'MPOL_WEIGHTED_INTERLEAVE';
+  /** NUMA nodes, "0-3,7". */
+  nodes?: string;
+  flags?: ('MPOL_F_NUMA_BALANCING' | 'MPOL_F_RELATIVE_NODES' | 'MPOL_F_STATIC_NODES')[];
 }
 
 export type LinuxNamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';

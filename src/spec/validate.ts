@@ -1,5 +1,5 @@
 /**
- * Validation of config.json (runtime-spec 1.0.0 to 1.2.x, Linux): structure
+ * Validation of config.json (runtime-spec 1.0.0 to 1.3.x, Linux): structure
  * (types of every field husk reads) and the semantic rules that need no
  * access to the host. Rules that depend on the host (does the rootfs exist,
  * is this cgroup controller there, is this sysctl namespaced) belong to the
@@ -28,9 +28,15 @@ import { SpecError } from './errors.js';
 import { rlimitNumber } from './rlimits.js';
 import type { CapabilitySetName, HookName, LinuxNamespaceType, Process, Spec } from './types.js';
 
-/** The range of ociVersion husk accepts: any 1.0.x, 1.1.x or 1.2.x (pre-releases included). */
-export const SUPPORTED_OCI_VERSIONS = '1.0.0 to 1.2.x';
-const MAX_MINOR = 2;
+/**
+ * The range of ociVersion husk accepts: any 1.0.x to 1.3.x (pre-releases included).
+ * A newer 1.x minor is refused too: it may carry properties husk would ignore, and
+ * the spec's compatibility promise runs only from older minors to newer runtimes.
+ */
+export const SUPPORTED_OCI_VERSIONS = '1.0.0 to 1.3.x';
+/** The newest runtime-spec release whose properties husk knows (features.md's ociVersionMax). */
+export const OCI_VERSION_MAX = '1.3.0';
+const MAX_MINOR = 3;
 
 export interface SpecWarning {
   jsonPath: string;
@@ -84,6 +90,19 @@ const DEVICE_TYPES = ['c', 'b', 'u', 'p'];
 const ROOTFS_PROPAGATIONS = ['', 'shared', 'slave', 'private', 'unbindable', 'rshared', 'rslave', 'rprivate', 'runbindable'];
 const TIME_CLOCKS = ['monotonic', 'boottime'];
 const PERSONALITY_DOMAINS = ['LINUX', 'LINUX32'];
+/** linux.memoryPolicy (runtime-spec 1.3): the modes and flags of set_mempolicy(2). */
+export const MEMORY_POLICY_MODES = [
+  'MPOL_DEFAULT',
+  'MPOL_PREFERRED',
+  'MPOL_BIND',
+  'MPOL_INTERLEAVE',
+  'MPOL_LOCAL',
+  'MPOL_PREFERRED_MANY',
+  'MPOL_WEIGHTED_INTERLEAVE',
+] as const;
+export const MEMORY_POLICY_FLAGS = ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES'] as const;
+/** A list of numbers and ranges, as cpuset.cpus takes it: "0-3,7". */
+const NUMBER_LIST = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
 
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
@@ -218,6 +237,17 @@ function mapOf<T>(check: (value: unknown, path: string) => T): (value: unknown, 
 }
 
 const strings = arrayOf(string);
+
+/** A CPU or NUMA node list ("0-3,7"); "" means not set. */
+function cpuList(value: unknown, path: string): string {
+  const s = string(value, path);
+  if (s !== '' && !NUMBER_LIST.test(s)) fail(path, `must be a list of numbers and ranges like "0-3,7", got ${JSON.stringify(s)}`);
+  for (const range of s === '' ? [] : s.split(',')) {
+    const [low, high] = range.split('-').map(Number);
+    if (high !== undefined && high < low!) fail(path, `range ${JSON.stringify(range)} ends before it starts`);
+  }
+  return s;
+}
 const absolutePaths = arrayOf(absolutePath);
 
 function envEntry(value: unknown, path: string): string {
@@ -237,7 +267,10 @@ export function validateSpec(raw: unknown, options: ValidateOptions = {}): Spec 
   const version = string(required(spec, 'ociVersion', ''), 'ociVersion');
   const semver = SEMVER.exec(version);
   if (semver === null) fail('ociVersion', `${JSON.stringify(version)} is not a semantic version (like "1.2.0")`);
-  if (Number(semver[1]) !== 1 || Number(semver[2]) > MAX_MINOR) {
+  if (Number(semver[1]) !== 1) {
+    fail('ociVersion', `unsupported major version ${semver[1]} in ${JSON.stringify(version)} (husk knows runtime-spec 1.x only: ${SUPPORTED_OCI_VERSIONS})`);
+  }
+  if (Number(semver[2]) > MAX_MINOR) {
     fail('ociVersion', `unsupported version ${JSON.stringify(version)} (husk supports ${SUPPORTED_OCI_VERSIONS})`);
   }
 
@@ -384,8 +417,8 @@ export function validateProcess(raw: unknown, jsonPath = 'process'): Process {
 
   optional(p, 'execCPUAffinity', path, (value, aPath) => {
     const affinity = object(value, aPath);
-    optional(affinity, 'initial', aPath, string);
-    optional(affinity, 'final', aPath, string);
+    optional(affinity, 'initial', aPath, cpuList);
+    optional(affinity, 'final', aPath, cpuList);
   });
 
   return p as unknown as Process;
@@ -527,6 +560,18 @@ function validateLinux(linux: Obj, path: string): void {
     const rdt = object(value, rPath);
     for (const key of ['closID', 'l3CacheSchema', 'memBwSchema']) optional(rdt, key, rPath, string);
     for (const key of ['enableCMT', 'enableMBM']) optional(rdt, key, rPath, boolean);
+  });
+
+  optional(linux, 'memoryPolicy', path, (value, mPath) => {
+    const policy = object(value, mPath);
+    const mode = oneOf(required(policy, 'mode', mPath), at(mPath, 'mode'), MEMORY_POLICY_MODES, 'memory policy mode');
+    const nodes = optional(policy, 'nodes', mPath, cpuList) ?? '';
+    optional(policy, 'flags', mPath, arrayOf((v, fPath) => oneOf(v, fPath, MEMORY_POLICY_FLAGS, 'memory policy flag')));
+    // set_mempolicy(2): these two take no nodes, the others need some.
+    if ((mode === 'MPOL_DEFAULT' || mode === 'MPOL_LOCAL') && nodes !== '') fail(at(mPath, 'nodes'), `must be empty for ${mode}`);
+    if (mode !== 'MPOL_DEFAULT' && mode !== 'MPOL_LOCAL' && mode !== 'MPOL_PREFERRED' && nodes === '') {
+      fail(at(mPath, 'nodes'), `is required for ${mode}`);
+    }
   });
 
   optional(linux, 'personality', path, (value, pPath) => {

@@ -40,9 +40,16 @@ const failures: [string, (c: Json) => void, string][] = [
   ['ociVersion missing', (c) => delete c.ociVersion, 'ociVersion: is required'],
   ['ociVersion not a string', (c) => (c.ociVersion = 1.2), 'ociVersion: must be a string, got the number 1.2'],
   ['ociVersion not semver', (c) => (c.ociVersion = '1.2'), 'ociVersion: "1.2" is not a semantic version (like "1.2.0")'],
-  ['ociVersion too new', (c) => (c.ociVersion = '1.3.0'), 'ociVersion: unsupported version "1.3.0" (husk supports 1.0.0 to 1.2.x)'],
-  ['ociVersion major 2', (c) => (c.ociVersion = '2.0.0'), 'ociVersion: unsupported version "2.0.0" (husk supports 1.0.0 to 1.2.x)'],
-  ['ociVersion 0.x', (c) => (c.ociVersion = '0.6.0'), 'ociVersion: unsupported version "0.6.0" (husk supports 1.0.0 to 1.2.x)'],
+  ['ociVersion too new', (c) => (c.ociVersion = '1.4.0'), 'ociVersion: unsupported version "1.4.0" (husk supports 1.0.0 to 1.3.x)'],
+  ['ociVersion major 2', (c) => (c.ociVersion = '2.0.0'), 'ociVersion: unsupported major version 2 in "2.0.0" (husk knows runtime-spec 1.x only: 1.0.0 to 1.3.x)'],
+  ['ociVersion 0.x', (c) => (c.ociVersion = '0.6.0'), 'ociVersion: unsupported major version 0 in "0.6.0" (husk knows runtime-spec 1.x only: 1.0.0 to 1.3.x)'],
+  // linux.memoryPolicy (1.3) and process.execCPUAffinity
+  ['memoryPolicy unknown mode', (c) => (c.linux.memoryPolicy = { mode: 'MPOL_FOO' }), 'linux.memoryPolicy.mode: unknown memory policy mode "MPOL_FOO" (one of "MPOL_DEFAULT", "MPOL_PREFERRED", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL", "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE")'],
+  ['memoryPolicy bind without nodes', (c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND' }), 'linux.memoryPolicy.nodes: is required for MPOL_BIND'],
+  ['memoryPolicy local with nodes', (c) => (c.linux.memoryPolicy = { mode: 'MPOL_LOCAL', nodes: '0' }), 'linux.memoryPolicy.nodes: must be empty for MPOL_LOCAL'],
+  ['memoryPolicy bad nodes', (c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0-x' }), 'linux.memoryPolicy.nodes: must be a list of numbers and ranges like "0-3,7", got "0-x"'],
+  ['memoryPolicy unknown flag', (c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_X'] }), 'linux.memoryPolicy.flags[0]: unknown memory policy flag "MPOL_F_X" (one of "MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES")'],
+  ['execCPUAffinity backwards range', (c) => (c.process.execCPUAffinity = { initial: '3-1' }), 'process.execCPUAffinity.initial: range "3-1" ends before it starts'],
   // root
   ['root missing', (c) => delete c.root, 'root: is required'],
   ['root.path missing', (c) => (c.root = {}), 'root.path: is required'],
@@ -372,7 +379,7 @@ describe('validateSpec', () => {
   });
 
   it('accepts every supported ociVersion form', () => {
-    for (const v of ['1.0.0', '1.0.2-dev', '1.1.0', '1.1.0-rc.1', '1.2.0', '1.2.1', '1.2.0+build.5', '1.0.0-rc5']) {
+    for (const v of ['1.0.0', '1.0.2-dev', '1.1.0', '1.1.0-rc.1', '1.2.0', '1.2.1', '1.2.0+build.5', '1.0.0-rc5', '1.3.0', '1.3.1-dev']) {
       expect(() => validateSpec(withChange((c) => (c.ociVersion = v)))).not.toThrow();
     }
   });
