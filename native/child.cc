@@ -22,7 +22,9 @@
 #include <climits>
 #include <cstring>
 
-#include "escape_probe.h"
+#ifdef HUSK_LAB_OPS
+#include "escape_probe.h"  // the escape lab's addon only (binding.gyp husk_lab)
+#endif
 #include "seccomp_filter.h"
 #include "fd_passing.h"
 #include "sync_proto.h"
@@ -776,9 +778,11 @@ void RunOp(const Op& op) noexcept {
     case OpKind::kCloseFds: DoCloseFds(op.close_fds); break;
     case OpKind::kResolveExec: ResolveExec(op.resolve_exec.file, op.resolve_exec.env); break;
     case OpKind::kExec: DoExec(op.exec);
-    case OpKind::kEscapeProbe: Check(RunEscapeProbe(op.escape_probe)); break;
     case OpKind::kFork: DoFork(); break;
     case OpKind::kSeccomp: Check(InstallSeccompFilter(op.seccomp)); break;
+#ifdef HUSK_LAB_OPS
+    case OpKind::kEscapeProbe: Check(RunEscapeProbe(op.escape_probe)); break;
+#endif
   }
 }
 

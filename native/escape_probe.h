@@ -16,6 +16,9 @@
 //            "escaped <step> <first line of the marker>\n"
 //            "held <ERRNO_NAME> <step>\n"
 #pragma once
+#ifndef HUSK_LAB_OPS
+#error "the escape probe belongs to the escape lab's addon only (binding.gyp husk_lab)"
+#endif
 #include "plan_schema.h"
 
 namespace husk {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm install` hook: builds the C++ addon (and the test multi-tool) with node-gyp,
+// `npm install` hook: builds the C++ addons (husk and the escape lab's husk_lab) with node-gyp,
 // after checking that this can work here, so a failure says what to do instead of
 // dumping a compiler log.
 import { spawnSync } from 'node:child_process';

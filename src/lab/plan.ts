@@ -10,7 +10,8 @@
 import { constants as c } from '../native/index.js';
 import type { CgroupMountSource } from '../plan/container.js';
 import { planContainer } from '../plan/container.js';
-import type { Plan, PlanOp } from '../plan/ops.js';
+import type { Plan } from '../plan/ops.js';
+import type { LabOp, LabPlanOp as PlanOp } from './schema.js';
 import type { Spec } from '../spec/types.js';
 import type { AttemptId, AttemptInfo, ConfigurationId, ConfigurationInfo } from './types.js';
 
@@ -145,11 +146,11 @@ export const attempts: readonly AttemptInfo[] = [
 
 const probeNumbers: Record<AttemptId, number> = { classic: 1, 'leaked-fd': 2, 'proc-root': 3, 'mount-ns': 4 };
 
-function plantOp(setup: LabSetup): PlanOp {
+function plantOp(setup: LabSetup): LabOp {
   return { kind: 'escape_probe', probe: 0, path: setup.leakDir, hostPid: setup.hostPid, hostMountNsInode: setup.hostMountNsInode };
 }
 
-function attemptOp(setup: LabSetup, attempt: AttemptId): PlanOp {
+function attemptOp(setup: LabSetup, attempt: AttemptId): LabOp {
   return {
     kind: 'escape_probe',
     probe: probeNumbers[attempt],
@@ -169,7 +170,7 @@ function privateRootfs(setup: LabSetup): PlanOp[] {
 }
 
 /** The plan of one row: the jail of `configuration`, then `attempt` in place of exec. */
-export function planRow(setup: LabSetup, configuration: ConfigurationId, attempt: AttemptId): Plan {
+export function planRow(setup: LabSetup, configuration: ConfigurationId, attempt: AttemptId): Plan<PlanOp> {
   const stdio: PlanOp = { kind: 'stdio', fds: [-1, setup.outputFd, setup.outputFd] };
   const start: PlanOp[] = [plantOp(setup), { kind: 'pdeathsig', signal: 9 }];
   const probe = attemptOp(setup, attempt);
@@ -211,7 +212,7 @@ export function planRow(setup: LabSetup, configuration: ConfigurationId, attempt
  * the leak planted first, and the attempt in place of finding and exec'ing the
  * program (resolve_exec, exec).
  */
-function planDefaultContainer(setup: LabSetup, attempt: AttemptId): Plan {
+function planDefaultContainer(setup: LabSetup, attempt: AttemptId): Plan<PlanOp> {
   const { spec, symlinks, cgroupMount } = setup.container;
   const plan = planContainer({
     spec,

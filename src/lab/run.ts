@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { native } from '../native/index.js';
 import { mountsUnder as mountsUnderInTableOrder } from '../sys/mountinfo.js';
 import { launchPlan } from '../runtime/launch.js';
+import { labInterpreter } from './native.js';
 import { hostRootfsSpec } from '../runtime/host-rootfs.js';
 import { isCgroup2UnifiedMode } from '../spec/defaults.js';
 import { explainRow, whyOf } from './explain.js';
@@ -111,7 +112,7 @@ async function runRow(lab: Lab, base: Omit<LabSetup, 'outputFd'>, configuration:
   let row: Omit<EscapeResult, 'why' | 'explanation'>;
   try {
     const plan = planRow({ ...base, outputFd }, configuration, attempt);
-    const child = await launchPlan(plan);
+    const child = await launchPlan(plan, {}, undefined, labInterpreter);
     const exit = await child.wait();
     const line = parseProbeLine(readFileSync(outPath, 'utf8'));
     if (line === undefined) {

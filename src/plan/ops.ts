@@ -12,10 +12,11 @@ import { SyncPoint, type SchemaOp } from './schema.js';
 /** One step of the plan: its kinds and fields are declared in src/plan/schema.ts. */
 export type PlanOp = SchemaOp;
 
-export interface Plan {
+/** Op: the escape lab's plans also hold its own ops (src/lab/schema.ts). */
+export interface Plan<Op extends { kind: string } = PlanOp> {
   /** Namespaces created by clone3 itself (CLONE_NEW*). */
   cloneFlags: number;
-  ops: PlanOp[];
+  ops: Op[];
 }
 
 /** A human description of an op, used in errors: "mount proc on /proc". */
@@ -99,7 +100,5 @@ export function describeOp(op: PlanOp): string {
       return `exec ${op.file}`;
     case 'fork':
       return 'fork into the pid namespace';
-    case 'escape_probe':
-      return op.probe === 0 ? `leak an fd to ${op.path}` : `escape attempt ${op.probe} against ${op.path}`;
   }
 }

@@ -1,5 +1,5 @@
-import { native } from '../native/index.js';
-import { describeOp, type Plan, SyncPoint } from '../plan/ops.js';
+import { type Launched, native, type WirePlan } from '../native/index.js';
+import { describeOp, type Plan, type PlanOp, SyncPoint } from '../plan/ops.js';
 import { SyncChannel } from './channel.js';
 import { ChildHandle } from './child.js';
 import { SetupError } from './errors.js';
@@ -19,13 +19,37 @@ export interface LaunchHandlers {
 }
 
 /**
+ * Who clones the child, and how its ops are named in errors: the runtime's addon
+ * by default; the escape lab brings its own (src/lab/native.ts), whose
+ * interpreter also knows the lab's ops.
+ */
+export interface Interpreter<Op extends { kind: string }> {
+  launch(plan: WirePlan): Launched;
+  describe(op: Op): string;
+}
+
+const runtimeInterpreter: Interpreter<PlanOp> = { launch: (plan) => native.launch(plan), describe: describeOp };
+
+/**
  * Clones a child that runs `plan` and drives the sync protocol until the child
  * has exec'd (or reached `lastPoint`). On any failure the child is killed and
  * reaped before the error is thrown, so nothing is left running.
  */
-export async function launchPlan(plan: Plan, handlers: LaunchHandlers = {}, cgroupFd?: number): Promise<ChildHandle> {
+export async function launchPlan(plan: Plan, handlers?: LaunchHandlers, cgroupFd?: number): Promise<ChildHandle>;
+export async function launchPlan<Op extends { kind: string }>(
+  plan: Plan<Op>,
+  handlers: LaunchHandlers | undefined,
+  cgroupFd: number | undefined,
+  interpreter: Interpreter<Op>,
+): Promise<ChildHandle>;
+export async function launchPlan(
+  plan: Plan<{ kind: string }>,
+  handlers: LaunchHandlers = {},
+  cgroupFd?: number,
+  interpreter: Interpreter<never> = runtimeInterpreter as Interpreter<never>,
+): Promise<ChildHandle> {
   // The ops go as they are: the addon decodes them by the schema (src/plan/schema.ts).
-  const launched = native.launch(cgroupFd === undefined ? plan : { ...plan, cgroupFd });
+  const launched = interpreter.launch(cgroupFd === undefined ? plan : { ...plan, cgroupFd });
   const child = new ChildHandle(launched.pid, launched.pidfd);
   const channel = new SyncChannel(launched.syncFd);
   try {
@@ -40,7 +64,7 @@ export async function launchPlan(plan: Plan, handlers: LaunchHandlers = {}, cgro
       }
       if (msg.type === 'error') {
         const op = plan.ops[msg.op];
-        const step = op === undefined ? 'set up the child' : describeOp(op);
+        const step = op === undefined ? 'set up the child' : interpreter.describe(op as never);
         const detail = msg.status !== 0 ? describeWaitStatus(msg.status) : undefined;
         await child.wait();
         throw new SetupError(step, msg.errno, detail);

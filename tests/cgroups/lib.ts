@@ -3,16 +3,16 @@
  * real processes (the static husk-testinit) moved into a real cgroup beneath our own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureTestinit, testinitBinary } from '../helpers/testinit.js';
 import { createCgroupManager, resolveCgroupsPath, type CgroupManager } from '../../src/cgroups/index.js';
 
 export const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-export const testinit = join(repoRoot, 'build', 'Release', 'husk-testinit');
+export const testinit = testinitBinary;
 
 export function requireTestinit(): void {
-  if (!existsSync(testinit)) throw new Error(`${testinit} is missing: build the addon first (npm install / npx node-gyp rebuild)`);
+  ensureTestinit();
 }
 
 const made: CgroupManager[] = [];

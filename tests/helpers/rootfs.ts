@@ -2,7 +2,7 @@
  * Throwaway OCI bundles for integration tests.
  *
  * makeTestBundle(): an otherwise empty rootfs holding only the static
- * husk-testinit (built by `npx node-gyp build`) as /bin/testinit, so what a
+ * husk-testinit (tests/helpers/testinit.ts builds it) as /bin/testinit, so what a
  * container sees is exactly what the runtime set up.
  *
  * makeHostToolsBundle(): a rootfs made of read-only bind mounts of the host's
@@ -12,7 +12,7 @@
  * cleanup() refuses to delete a bundle that still has something mounted under
  * it: that is a leak of the code under test, to be reported, not hidden.
  */
-import { existsSync, readlinkSync, lstatSync } from 'node:fs';
+import { readlinkSync, lstatSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultSpec } from '../../src/spec/defaults.js';
 import type { Mount, Spec } from '../../src/spec/types.js';
 import { mountsUnder } from '../../src/sys/mountinfo.js';
+import { ensureTestinit, testinitBinary } from './testinit.js';
 
 /** Mount points (from /proc/self/mountinfo) at or below `dir`, in mount-table order. */
 export { mountsUnder };
@@ -27,7 +28,7 @@ export { mountsUnder };
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The static multi-tool, see native/tools/testinit.c. */
-export const testinitBinary = join(repoRoot, 'build', 'Release', 'husk-testinit');
+export { testinitBinary };
 
 /** The test user written to the rootfs's /etc/passwd and /etc/group. */
 export const testUser = { name: 'tester', uid: 1000, gid: 1000 } as const;
@@ -128,11 +129,9 @@ async function writeUsersAndGroups(rootfs: string): Promise<void> {
   await writeFile(join(rootfs, 'etc', 'group'), `root:x:0:\n${testUser.name}:x:${testUser.gid}:\n`);
 }
 
-/** Fails with a clear message when the addon build has not produced testinit. */
+/** Builds testinit if the global setup has not (the bench uses these bundles too). */
 function requireTestinit(): void {
-  if (!existsSync(testinitBinary)) {
-    throw new Error(`${testinitBinary} is missing: build it with \`npx node-gyp build\` in ${repoRoot}`);
-  }
+  ensureTestinit();
 }
 
 /**

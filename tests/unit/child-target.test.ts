@@ -17,6 +17,7 @@ interface GypTarget {
   type?: string;
   sources: string[];
   dependencies?: string[];
+  defines?: string[];
   cflags_cc?: string[];
 }
 const gyp = JSON.parse(
@@ -24,13 +25,20 @@ const gyp = JSON.parse(
     .split('\n')
     .filter((line) => !line.trim().startsWith('#'))
     .join('\n'),
-) as { targets: GypTarget[] };
+) as { variables: Record<string, string[]>; targets: GypTarget[] };
+/** gyp's list expansion "<@(name)" of the file's own variables. */
+const expand = (list: string[] = []): string[] =>
+  list.flatMap((item) => {
+    const name = /^<@\((\w+)\)$/.exec(item)?.[1];
+    return name === undefined ? [item] : (gyp.variables[name] ?? []);
+  });
 const target = (name: string): GypTarget => {
   const found = gyp.targets.find((t) => t.target_name === name);
   if (found === undefined) throw new Error(`binding.gyp has no target ${name}`);
-  return found;
+  return { ...found, sources: expand(found.sources), cflags_cc: expand(found.cflags_cc) };
 };
-const childSources = target('husk_child').sources;
+const childTargets = [target('husk_child'), target('husk_lab_child')];
+const childSources = [...new Set(childTargets.flatMap((t) => t.sources))];
 
 /** Source text without comments and string literals (they may say "new" or "std::string"). */
 const code = (file: string): string =>
@@ -49,14 +57,28 @@ describe('the child target (native/child.cc and what it calls)', () => {
     const addon = target('husk');
     expect(addon.dependencies).toContain('husk_child');
     for (const source of childSources) expect(addon.sources).not.toContain(source);
+    // The escape lab's interpreter is the same child with the lab's ops, built the same way.
+    const lab = target('husk_lab_child');
+    expect(lab.type).toBe('static_library');
+    expect(lab.cflags_cc).toEqual(child.cflags_cc);
+    expect(target('husk_lab').dependencies).toContain('husk_lab_child');
+  });
+
+  it("keeps the escape lab's probe (it plants a leaked fd) out of the runtime's interpreter and out of npm install's static tools", () => {
+    expect(target('husk_child').sources).not.toContain('native/escape_probe.cc');
+    expect(target('husk_lab_child').sources).toContain('native/escape_probe.cc');
+    // No executable target: husk-testinit (static, needs libc.a) is built by the tests (tests/helpers/testinit.ts).
+    expect(gyp.targets.filter((t) => t.type === 'executable').map((t) => t.target_name)).toEqual([]);
+    expect(code('native/child.cc')).toMatch(/#ifdef HUSK_LAB_OPS\s+#include ""\s+#endif/);
   });
 
   it('includes no <string>, <vector>, <memory>, stdio or N-API, even indirectly', () => {
     const forbidden = /\/(string|vector|memory|iostream|sstream|stdio\.h|cstdio|napi\.h|basic_string\.h|stl_vector\.h|unique_ptr\.h|shared_ptr\.h|statvfs\.h)$/;
-    for (const source of childSources) {
+    for (const { sources, defines = [] } of childTargets) for (const source of sources) {
       // -H lists every header the compiler opens, one per line, dots first.
       const cxx = process.env.CXX ?? 'c++';
-      const run = spawnSync(cxx, ['-std=c++17', '-fno-exceptions', '-fno-rtti', '-D_GNU_SOURCE', '-fsyntax-only', '-H', source], {
+      const flags = ['-std=c++17', '-fno-exceptions', '-fno-rtti', ...defines.map((d) => `-D${d}`), '-fsyntax-only', '-H'];
+      const run = spawnSync(cxx, [...flags, source], {
         cwd: repo,
         encoding: 'utf8',
       });

@@ -32,6 +32,16 @@ describe('plan decoding', () => {
     expect(launch({ kind: 'no_such_op' }, exec)).toThrow(/plan op 0: unknown kind "no_such_op"/);
   });
 
+  it("has no escape-lab op in the runtime's addon: the probe that plants a leaked fd is the lab's own", async () => {
+    const probe = { kind: 'escape_probe', probe: 0, path: '/', hostPid: 1, hostMountNsInode: 1 };
+    expect(launch(probe, exec)).toThrow(/plan op 0: unknown kind "escape_probe"/);
+    const { labInterpreter } = await import('../../../src/lab/native.js');
+    // The lab's addon decodes it (and refuses a malformed one the same way).
+    expect(() => labInterpreter.launch({ cloneFlags: 0, ops: [{ ...probe, probe: 'x' }, exec] as { kind: string }[] })).toThrow(
+      /plan op 0 \(escape_probe\): field "probe" is not an integer/,
+    );
+  });
+
   it('takes null for a nullable string and an absent optional field, and a label for TypeScript only', () => {
     // The mount goes wrong only in the child (EINVAL), so decoding got past it: run a real launch.
     expect(

@@ -13,7 +13,6 @@ import {
   whyOf,
   wrap,
 } from '../../../src/lab/index.js';
-import type { PlanOp } from '../../../src/plan/ops.js';
 import { hostRootfsSpec } from '../../../src/runtime/host-rootfs.js';
 
 const embedded = hostRootfsSpec(['escape-probe'], 'lab', false);
@@ -30,7 +29,7 @@ const setup: LabSetup = {
   container: { spec: embedded.spec, symlinks: embedded.symlinks, cgroupMount: { kind: 'v1', hierarchies: [] } },
 };
 
-const kinds = (ops: PlanOp[]): string[] => ops.map((op) => op.kind);
+const kinds = (ops: { kind: string }[]): string[] => ops.map((op) => op.kind);
 
 describe('planRow', () => {
   it('every plan plants the leak first and ends with the attempt in place of exec', () => {
