@@ -133,8 +133,8 @@ try {
 
   if (vmPart) {
     // (2) cgroup v2 (tests/vm), (3) the systemd cgroup driver on pure v2 + systemd (tests/vm-systemd).
-    vmSuite({ label: 'v2 (tests/vm)', dir: 'tests/vm', what: 'cgroup v2 tests', host: isPureV2(), vmFlags: [], report: 'vm.json' });
-    vmSuite({ label: 'systemd (tests/vm-systemd)', dir: 'tests/vm-systemd', what: 'systemd cgroup driver tests', host: isPureV2() && existsSync('/run/systemd/system'), vmFlags: ['-Y'], report: 'vm-systemd.json' });
+    vmSuite({ label: 'v2 (tests/vm)', dir: 'tests/vm/', what: 'cgroup v2 tests', host: isPureV2(), vmFlags: [], report: 'vm.json' });
+    vmSuite({ label: 'systemd (tests/vm-systemd)', dir: 'tests/vm-systemd/', what: 'systemd cgroup driver tests', host: isPureV2() && existsSync('/run/systemd/system'), vmFlags: ['-Y'], report: 'vm-systemd.json' });
   } else {
     lines.push('v2 (tests/vm): NOT RUN: --host-only');
     lines.push('systemd (tests/vm-systemd): NOT RUN: --host-only');
