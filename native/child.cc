@@ -517,18 +517,106 @@ void DoChdir(const ChdirOp& op) noexcept {
   }
 }
 
-void DoOpenPty() noexcept {
+// The pty of a process with a terminal: its size set before exec
+// (process.consoleSize), and for the container's init also bound over
+// /dev/console, as config-linux.md's default devices require.
+void DoOpenPty(const OpenPtyOp& op) noexcept {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) Fail(errno);
   int unlock = 0;
   Check(ioctl(master, TIOCSPTLCK, &unlock));
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
   if (slave < 0) Fail(errno);
+  if (op.rows > 0 || op.columns > 0) {
+    struct winsize size = {};
+    size.ws_row = static_cast<unsigned short>(op.rows);
+    size.ws_col = static_cast<unsigned short>(op.columns);
+    Check(ioctl(slave, TIOCSWINSZ, &size));
+  }
+  if (op.console) {
+    unsigned int number;
+    Check(ioctl(master, TIOCGPTN, &number));
+    char pts[32] = "/dev/pts/";
+    char digits[12];
+    int len = 0;
+    do {
+      digits[len++] = static_cast<char>('0' + number % 10);
+      number /= 10;
+    } while (number > 0);
+    char* p = pts + 9;
+    while (len > 0) *p++ = digits[--len];
+    *p = '\0';
+    // Mounted on an empty file (or the node already there, never opened: it could be
+    // the host's console), and never through a symlink the rootfs put there.
+    struct stat st;
+    if (lstat("/dev/console", &st) < 0) {
+      if (errno != ENOENT) Fail(errno);
+      int created = open("/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+      if (created < 0) Fail(errno);
+      close(created);
+    } else if (S_ISLNK(st.st_mode)) {
+      Fail(ELOOP);
+    }
+    Check(mount(pts, "/dev/console", nullptr, MS_BIND, nullptr));
+  }
   SendFd(master, 1);
   close(master);
   Check(ioctl(slave, TIOCSCTTY, 0));
   for (int fd = 0; fd < 3; fd++) Check(dup2(slave, fd));
   if (slave > 2) close(slave);
+}
+
+// process.scheduler: sched_setattr(2) has no libc wrapper; struct sched_attr as
+// of Linux 5.3 (with the utilization clamps, left 0).
+void DoSchedSetattr(const SchedSetattrOp& op) noexcept {
+  struct {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+    uint32_t sched_util_min;
+    uint32_t sched_util_max;
+  } attr = {};
+  attr.size = sizeof attr;
+  attr.sched_policy = static_cast<uint32_t>(op.policy);
+  attr.sched_flags = static_cast<uint64_t>(op.flags);
+  attr.sched_nice = static_cast<int32_t>(op.nice);
+  attr.sched_priority = static_cast<uint32_t>(op.priority);
+  attr.sched_runtime = static_cast<uint64_t>(op.runtime);
+  attr.sched_deadline = static_cast<uint64_t>(op.deadline);
+  attr.sched_period = static_cast<uint64_t>(op.period);
+  Check(syscall(SYS_sched_setattr, 0, &attr, 0));
+}
+
+// process.execCPUAffinity: the mask in a static cpu_set_t (CPU_SETSIZE CPUs).
+void DoSchedSetaffinity(const SchedSetaffinityOp& op) noexcept {
+  static cpu_set_t set;
+  CPU_ZERO(&set);
+  for (size_t i = 0; i < op.cpus_len; i++) {
+    if (op.cpus[i] < 0 || op.cpus[i] >= CPU_SETSIZE) Fail(EINVAL);
+    CPU_SET(static_cast<int>(op.cpus[i]), &set);
+  }
+  Check(syscall(SYS_sched_setaffinity, 0, sizeof set, &set));
+}
+
+// linux.memoryPolicy: set_mempolicy(2) with a node mask of kMaxNodes bits.
+void DoSetMempolicy(const SetMempolicyOp& op) noexcept {
+  constexpr int kMaxNodes = 1024;
+  constexpr int kBits = 8 * sizeof(unsigned long);
+  static unsigned long mask[kMaxNodes / kBits];
+  memset(mask, 0, sizeof mask);
+  for (size_t i = 0; i < op.nodes_len; i++) {
+    if (op.nodes[i] < 0 || op.nodes[i] >= kMaxNodes) Fail(EINVAL);
+    mask[op.nodes[i] / kBits] |= 1UL << (op.nodes[i] % kBits);
+  }
+  // maxnode counts one more than the mask's bits (the kernel's historic off-by-one);
+  // no mask at all for the modes that take none.
+  const unsigned long* nodes = op.nodes_len > 0 ? mask : nullptr;
+  Check(syscall(SYS_set_mempolicy, op.mode, nodes, op.nodes_len > 0 ? kMaxNodes + 1 : 0));
 }
 
 void DoStdio(const StdioOp& op) noexcept {
@@ -763,7 +851,13 @@ void RunOp(const Op& op) noexcept {
     case OpKind::kSetsid: Check(setsid()); break;
     case OpKind::kPdeathsig: Check(prctl(PR_SET_PDEATHSIG, op.pdeathsig.signal, 0, 0, 0)); break;
     case OpKind::kDumpable: Check(prctl(PR_SET_DUMPABLE, op.dumpable.value, 0, 0, 0)); break;
-    case OpKind::kOpenPty: DoOpenPty(); break;
+    case OpKind::kOpenPty: DoOpenPty(op.open_pty); break;
+    case OpKind::kPersonality: Check(syscall(SYS_personality, static_cast<unsigned long>(op.personality.persona))); break;
+    case OpKind::kSchedSetattr: DoSchedSetattr(op.sched_setattr); break;
+    // IOPRIO_WHO_PROCESS (1), this process (0).
+    case OpKind::kIoprioSet: Check(syscall(SYS_ioprio_set, 1, 0, static_cast<int>(op.ioprio_set.value))); break;
+    case OpKind::kSchedSetaffinity: DoSchedSetaffinity(op.sched_setaffinity); break;
+    case OpKind::kSetMempolicy: DoSetMempolicy(op.set_mempolicy); break;
     case OpKind::kOpenGate: {
       int fd = open(op.open_gate.path, O_RDWR | O_CLOEXEC);
       if (fd < 0) Fail(errno);

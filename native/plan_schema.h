@@ -46,23 +46,28 @@ enum class OpKind : uint32_t {
   kPdeathsig = 27,
   kDumpable = 28,
   kOpenPty = 29,
-  kOpenGate = 30,
-  kWaitGate = 31,
-  kHook = 32,
-  kStdio = 33,
-  kCloseFds = 34,
-  kResolveExec = 35,
-  kExec = 36,
-  kFork = 37,
+  kPersonality = 30,
+  kSchedSetattr = 31,
+  kIoprioSet = 32,
+  kSchedSetaffinity = 33,
+  kSetMempolicy = 34,
+  kOpenGate = 35,
+  kWaitGate = 36,
+  kHook = 37,
+  kStdio = 38,
+  kCloseFds = 39,
+  kResolveExec = 40,
+  kExec = 41,
+  kFork = 42,
 #ifdef HUSK_LAB_OPS
 // The escape lab's ops (src/lab/schema.ts): in the lab's addon only.
-  kEscapeProbe = 38,
+  kEscapeProbe = 43,
 #endif  // HUSK_LAB_OPS
 };
 #ifdef HUSK_LAB_OPS
-constexpr size_t kOpKindCount = 39;
+constexpr size_t kOpKindCount = 44;
 #else
-constexpr size_t kOpKindCount = 38;
+constexpr size_t kOpKindCount = 43;
 #endif
 
 struct UnshareOp {
@@ -194,6 +199,41 @@ struct DumpableOp {
   int64_t value;
 };
 
+struct OpenPtyOp {
+  int64_t rows;
+  int64_t columns;
+  bool console;
+};
+
+struct PersonalityOp {
+  int64_t persona;
+};
+
+struct SchedSetattrOp {
+  int64_t policy;
+  int64_t flags;
+  int64_t nice;
+  int64_t priority;
+  int64_t runtime;
+  int64_t deadline;
+  int64_t period;
+};
+
+struct IoprioSetOp {
+  int64_t value;
+};
+
+struct SchedSetaffinityOp {
+  const int64_t* cpus;
+  size_t cpus_len;
+};
+
+struct SetMempolicyOp {
+  int64_t mode;
+  const int64_t* nodes;
+  size_t nodes_len;
+};
+
 struct OpenGateOp {
   const char* path;
 };
@@ -264,6 +304,12 @@ struct Op {
     UmaskOp umask;
     PdeathsigOp pdeathsig;
     DumpableOp dumpable;
+    OpenPtyOp open_pty;
+    PersonalityOp personality;
+    SchedSetattrOp sched_setattr;
+    IoprioSetOp ioprio_set;
+    SchedSetaffinityOp sched_setaffinity;
+    SetMempolicyOp set_mempolicy;
     OpenGateOp open_gate;
     HookOp hook;
     StdioOp stdio;

@@ -35,6 +35,11 @@ const char* const kOpKindNames[kOpKindCount] = {
     "pdeathsig",
     "dumpable",
     "open_pty",
+    "personality",
+    "sched_setattr",
+    "ioprio_set",
+    "sched_setaffinity",
+    "set_mempolicy",
     "open_gate",
     "wait_gate",
     "hook",
@@ -193,7 +198,37 @@ void DecodeOpFields(OpReader& in, Op& op) {
       op.dumpable.value = in.Int("value");
       return;
     case OpKind::kOpenPty:
-      in.Only({});
+      in.Only({"rows", "columns", "console"});
+      op.open_pty.rows = in.Int("rows");
+      op.open_pty.columns = in.Int("columns");
+      op.open_pty.console = in.Bool("console", false);
+      return;
+    case OpKind::kPersonality:
+      in.Only({"persona"});
+      op.personality.persona = in.Int("persona");
+      return;
+    case OpKind::kSchedSetattr:
+      in.Only({"policy", "flags", "nice", "priority", "runtime", "deadline", "period"});
+      op.sched_setattr.policy = in.Int("policy");
+      op.sched_setattr.flags = in.Int("flags");
+      op.sched_setattr.nice = in.Int("nice");
+      op.sched_setattr.priority = in.Int("priority");
+      op.sched_setattr.runtime = in.Int("runtime");
+      op.sched_setattr.deadline = in.Int("deadline");
+      op.sched_setattr.period = in.Int("period");
+      return;
+    case OpKind::kIoprioSet:
+      in.Only({"value"});
+      op.ioprio_set.value = in.Int("value");
+      return;
+    case OpKind::kSchedSetaffinity:
+      in.Only({"cpus"});
+      op.sched_setaffinity.cpus = in.Ints("cpus", &op.sched_setaffinity.cpus_len, -1);
+      return;
+    case OpKind::kSetMempolicy:
+      in.Only({"mode", "nodes"});
+      op.set_mempolicy.mode = in.Int("mode");
+      op.set_mempolicy.nodes = in.Ints("nodes", &op.set_mempolicy.nodes_len, -1);
       return;
     case OpKind::kOpenGate:
       in.Only({"path"});

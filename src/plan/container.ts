@@ -1,7 +1,8 @@
 import { isAbsolute, join, posix } from 'node:path';
 import { constants as c } from '../native/index.js';
 import { SpecError } from '../spec/errors.js';
-import type { Hook, LinuxDevice, Mount, Spec } from '../spec/types.js';
+import type { Hook, LinuxDevice, LinuxTimeOffset, Mount, Spec } from '../spec/types.js';
+import { memoryPolicyOp, personalityOp } from './attributes.js';
 import { cloneFlagOf, describeCloneFlags, isMapped, type NamespaceType } from './namespaces.js';
 import { parseMountOptions, propagationFlags } from './mount-options.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
@@ -90,8 +91,12 @@ export function planContainer(input: ContainerPlanInput): Plan {
   // first, makes the new namespaces with unshare, and forks so that the init is born
   // inside the joined or new pid namespace.
   const joinFirst = joinedPid || joinedUser || (userNs && joins.length > 0);
+  // The cgroup and time namespaces are made later, by unshare: the cgroup one once the
+  // child is in its cgroup, the time one once its clocks' offsets can be written (a
+  // process inside a time namespace can no longer change them).
+  const laterNs = (ns: NamespaceType): boolean => ns === 'cgroup' || ns === 'time';
   let cloneFlags = 0;
-  if (!joinFirst) for (const ns of newNs) if (ns !== 'cgroup') cloneFlags |= cloneFlagOf[ns];
+  if (!joinFirst) for (const ns of newNs) if (!laterNs(ns)) cloneFlags |= cloneFlagOf[ns];
 
   ops.push({ kind: 'dumpable', value: 0 }); // no ptrace or /proc access by the container until exec
   ops.push({ kind: 'pdeathsig', signal: 9 }); // a runtime killed mid-create takes its child along
@@ -104,7 +109,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'setns', path: ns.path!, nstype: cloneFlagOf[ns.type], what: ns.type });
   }
   if (joinFirst) {
-    const created = [...newNs].filter((ns) => ns !== 'cgroup');
+    const created = [...newNs].filter((ns) => !laterNs(ns));
     const flags = created.reduce((all, ns) => all | cloneFlagOf[ns], 0);
     if (flags !== 0) ops.push({ kind: 'unshare', flags, what: describeCloneFlags(flags) });
     if (userNs) ops.push({ kind: 'sync', point: SyncPoint.IdMaps });
@@ -118,6 +123,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'fork' });
     ops.push({ kind: 'pdeathsig', signal: 9 });
   }
+  if (newNs.has('time')) ops.push(...timeNamespaceOps(linux.timeOffsets));
   if (newNs.has('cgroup')) ops.push({ kind: 'unshare', flags: c.CLONE_NEWCGROUP, what: 'CLONE_NEWCGROUP' });
   if (spec.hostname !== undefined) ops.push({ kind: 'sethostname', name: spec.hostname });
   if (spec.domainname !== undefined) ops.push({ kind: 'setdomainname', name: spec.domainname });
@@ -138,7 +144,10 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'remount', target: '/', flags: c.MS_RDONLY, clearFlags: 0, targetMode: 'as-is' });
   }
 
-  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio, seccomp: linux.seccomp }));
+  const containerOps: PlanOp[] = [];
+  if (linux.personality !== undefined) containerOps.push(personalityOp(linux.personality));
+  if (linux.memoryPolicy !== undefined) containerOps.push(memoryPolicyOp(linux.memoryPolicy));
+  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio, seccomp: linux.seccomp, console: true, containerOps }));
 
   const env = containerEnv(process.env ?? [], input.home);
   const file = process.args[0]!;
@@ -153,6 +162,21 @@ export function planContainer(input: ContainerPlanInput): Plan {
   if (process.noNewPrivileges) ops.push(...seccompOps(linux.seccomp));
   ops.push({ kind: 'exec', file, args: process.args, env });
   return { cloneFlags, ops };
+}
+
+/**
+ * A new time namespace with linux.timeOffsets, as crun makes it: unshare(CLONE_NEWTIME)
+ * only prepares the namespace for our children, whose clock offsets we can still
+ * write; then setns into it moves this process in (exec would too), before any
+ * process has entered it. The offsets go through the host's /proc (we have not
+ * pivoted yet), as /proc/self.
+ */
+function timeNamespaceOps(offsets: Record<string, LinuxTimeOffset> | undefined): PlanOp[] {
+  const ops: PlanOp[] = [{ kind: 'unshare', flags: c.CLONE_NEWTIME, what: 'CLONE_NEWTIME' }];
+  const lines = Object.entries(offsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`);
+  if (lines.length > 0) ops.push({ kind: 'write_file', path: '/proc/self/timens_offsets', content: lines.join(''), create: false });
+  ops.push({ kind: 'setns', path: '/proc/self/ns/time_for_children', nstype: c.CLONE_NEWTIME, what: 'time' });
+  return ops;
 }
 
 function containerEnv(env: string[], home: string | undefined): string[] {

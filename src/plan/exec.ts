@@ -1,5 +1,6 @@
 import { SpecError } from '../spec/errors.js';
 import type { LinuxSeccomp, Process } from '../spec/types.js';
+import { cpuAffinityOp } from './attributes.js';
 import { cloneFlagOf, type NamespaceType } from './namespaces.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
 import { processOps, seccompOps } from './process.js';
@@ -28,7 +29,16 @@ const joinOrder: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgr
 export function planExec(input: ExecPlanInput): Plan {
   const { process } = input;
   if (!process.args || process.args.length === 0) throw new SpecError('process.args', 'exec needs a command');
-  const ops: PlanOp[] = [{ kind: 'dumpable', value: 0 }, { kind: 'pdeathsig', signal: 9 }, { kind: 'sync', point: SyncPoint.AfterClone }];
+  // execCPUAffinity (runtime-spec): `initial` while the runtime's child works outside the
+  // container's cgroup, `final` once it is in it (joining a cpuset resets the affinity).
+  const affinity = process.execCPUAffinity ?? {};
+  const ops: PlanOp[] = [
+    { kind: 'dumpable', value: 0 },
+    { kind: 'pdeathsig', signal: 9 },
+    ...cpuAffinityOp(affinity.initial, 'process.execCPUAffinity.initial'),
+    { kind: 'sync', point: SyncPoint.AfterClone },
+    ...cpuAffinityOp(affinity.final, 'process.execCPUAffinity.final'),
+  ];
   const joins = [...input.joins].sort((a, b) => joinOrder.indexOf(a.type) - joinOrder.indexOf(b.type));
   for (const join of joins) ops.push({ kind: 'setns', path: join.path, nstype: cloneFlagOf[join.type], what: join.type });
   if (joins.some((j) => j.type === 'pid')) ops.push({ kind: 'fork' });

@@ -83,7 +83,17 @@ export function describeOp(op: PlanOp): string {
     case 'dumpable':
       return 'set dumpable';
     case 'open_pty':
-      return 'open the console pty';
+      return op.console ? 'open the console pty and bind it over /dev/console' : 'open the console pty';
+    case 'personality':
+      return `set the personality 0x${op.persona.toString(16)} (linux.personality)`;
+    case 'sched_setattr':
+      return `sched_setattr policy ${op.policy} (process.scheduler)`;
+    case 'ioprio_set':
+      return `ioprio_set class ${op.value >> 13} level ${op.value & 7} (process.ioPriority)`;
+    case 'sched_setaffinity':
+      return `sched_setaffinity to CPUs ${op.cpus.join(',')} (process.execCPUAffinity)`;
+    case 'set_mempolicy':
+      return `set_mempolicy mode ${op.mode & 0xff} nodes ${op.nodes.join(',')} (linux.memoryPolicy)`;
     case 'open_gate':
       return `open the start gate ${op.path}`;
     case 'wait_gate':

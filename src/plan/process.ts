@@ -3,6 +3,7 @@ import { capabilityMask } from '../spec/capabilities.js';
 import { SpecError } from '../spec/errors.js';
 import { rlimitNumber } from '../spec/rlimits.js';
 import type { LinuxSeccomp, Process } from '../spec/types.js';
+import { ioPriorityOp, schedulerOp } from './attributes.js';
 import type { PlanOp } from './ops.js';
 
 /**
@@ -14,12 +15,29 @@ import type { PlanOp } from './ops.js';
  */
 export function processOps(
   process: Process,
-  options: { lastCap: number; stdio?: [number, number, number] | undefined; seccomp?: LinuxSeccomp | undefined },
+  options: {
+    lastCap: number;
+    stdio?: [number, number, number] | undefined;
+    seccomp?: LinuxSeccomp | undefined;
+    /** The container's init: its pty is also its /dev/console (config-linux.md's default devices). */
+    console?: boolean;
+    /** Attributes of the container's own (linux.personality, linux.memoryPolicy), set with the process's. */
+    containerOps?: PlanOp[];
+  },
 ): PlanOp[] {
   const ops: PlanOp[] = [...rlimitOps(process), { kind: 'setsid' }];
-  if (process.terminal) ops.push({ kind: 'open_pty' });
-  else if (options.stdio !== undefined) ops.push({ kind: 'stdio', fds: options.stdio });
+  if (process.terminal) {
+    const size = process.consoleSize;
+    ops.push({ kind: 'open_pty', rows: size?.height ?? 0, columns: size?.width ?? 0, console: options.console ?? false });
+  } else if (options.stdio !== undefined) {
+    ops.push({ kind: 'stdio', fds: options.stdio });
+  }
   ops.push({ kind: 'chdir', path: process.cwd, verifyInRoot: true });
+  // While the process still has every capability (a real-time class or policy needs
+  // CAP_SYS_ADMIN / CAP_SYS_NICE), and before a seccomp profile could refuse the calls.
+  if (process.ioPriority !== undefined) ops.push(ioPriorityOp(process.ioPriority));
+  if (process.scheduler !== undefined) ops.push(schedulerOp(process.scheduler, 'process.scheduler'));
+  ops.push(...(options.containerOps ?? []));
   if (!process.noNewPrivileges) ops.push(...seccompOps(options.seccomp));
   ops.push(...identityOps(process, options.lastCap));
   return ops;

@@ -126,7 +126,26 @@ export const opSchema = {
   setsid: {},
   pdeathsig: { signal: f.int() },
   dumpable: { value: f.int<0 | 1>() },
-  open_pty: {},
+  /** rows/columns 0: the kernel's default size. console: bind the pty over /dev/console (the init's terminal). */
+  open_pty: { rows: f.int(), columns: f.int(), console: f.bool() },
+  /** personality(2): the execution domain (PER_LINUX, PER_LINUX32). */
+  personality: { persona: f.int() },
+  /** sched_setattr(2) of struct sched_attr; nice for the normal policies, priority for FIFO/RR, the rest for DEADLINE (ns). */
+  sched_setattr: {
+    policy: f.int(),
+    flags: f.int(),
+    nice: f.int(),
+    priority: f.int(),
+    runtime: f.int(),
+    deadline: f.int(),
+    period: f.int(),
+  },
+  /** ioprio_set(IOPRIO_WHO_PROCESS, 0, value): value = class << 13 | level. */
+  ioprio_set: { value: f.int() },
+  /** sched_setaffinity(0): the CPUs the process may run on. */
+  sched_setaffinity: { cpus: f.ints() },
+  /** set_mempolicy(2): mode with its MPOL_F_* flags, on these NUMA nodes. */
+  set_mempolicy: { mode: f.int(), nodes: f.ints() },
   open_gate: { path: f.string() },
   wait_gate: {},
   /** timeout in seconds, 0 = none. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from '../plan/attributes.js';
 import { knownMountOptions } from '../plan/mount-options.js';
 import { foreignArches, SECCOMP_ACTIONS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../seccomp/compile.js';
 import { CAPABILITY_NAMES } from '../spec/capabilities.js';
@@ -30,6 +31,8 @@ export function runtimeFeatures(): Record<string, unknown> {
         supportedFlags: [...SECCOMP_FLAGS],
       },
       // Refused, whatever the host has (src/runtime/host-support.ts).
+      // runtime-spec 1.3 (features-linux.md): what set_mempolicy is given (src/plan/attributes.ts).
+      memoryPolicy: { modes: Object.keys(MEMORY_POLICY_MODES), flags: Object.keys(MEMORY_POLICY_FLAGS) },
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

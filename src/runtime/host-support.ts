@@ -71,7 +71,6 @@ export function checkSpecSupport(spec: Spec, host: HostSecurity = probeHostSecur
   if (linux.intelRdt !== undefined) {
     refuse('linux.intelRdt', host.resctrl ? 'husk does not drive Intel RDT (resctrl)' : 'no resctrl filesystem is mounted on this host (Intel RDT)');
   }
-  if (linux.memoryPolicy !== undefined) refuse('linux.memoryPolicy', 'husk does not apply NUMA memory policies yet');
   if (linux.resources?.memory?.kernel !== undefined) {
     // Linux 5.16 deprecated kmem.limit_in_bytes and 6.1 stopped enforcing it; runc ignores it too.
     warnings.push('linux.resources.memory.kernel: ignored: kernel memory limits are no longer enforced by the kernel (as runc ignores them)');

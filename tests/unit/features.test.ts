@@ -1,7 +1,9 @@
 /** `husk features` advertises only what husk really implements. */
 import { describe, expect, it } from 'vitest';
 import { parseMountOptions } from '../../src/plan/mount-options.js';
+import { memoryPolicyOp } from '../../src/plan/attributes.js';
 import { runtimeFeatures } from '../../src/runtime/features.js';
+import { checkSpecSupport } from '../../src/runtime/host-support.js';
 import { compileSeccomp } from '../../src/seccomp/compile.js';
 import { defaultSpec } from '../../src/spec/defaults.js';
 import { validateSpec } from '../../src/spec/validate.js';
@@ -11,7 +13,16 @@ const features = runtimeFeatures() as {
   ociVersionMax: string;
   hooks: string[];
   mountOptions: string[];
-  linux: { namespaces: string[]; capabilities: string[]; seccomp: { actions: string[]; operators: string[]; archs: string[]; knownFlags: string[] } };
+  linux: {
+    namespaces: string[];
+    capabilities: string[];
+    seccomp: { actions: string[]; operators: string[]; archs: string[]; knownFlags: string[] };
+    memoryPolicy: { modes: string[]; flags: string[] };
+    apparmor: { enabled: boolean };
+    selinux: { enabled: boolean };
+    intelRdt: { enabled: boolean };
+    cgroup: { rdma: boolean };
+  };
 };
 
 describe('runtimeFeatures', () => {
@@ -40,5 +51,23 @@ describe('runtimeFeatures', () => {
       expect(() => compileSeccomp(seccomp, 'x64'), op).not.toThrow();
     }
     expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: features.linux.seccomp.archs as 'SCMP_ARCH_X86'[], flags: features.linux.seccomp.knownFlags as 'SECCOMP_FILTER_FLAG_LOG'[] }, 'x64')).not.toThrow();
+  });
+
+  it('every advertised memory policy mode and flag is accepted and planned (runtime-spec 1.3)', () => {
+    for (const mode of features.linux.memoryPolicy.modes) {
+      const spec = { ...defaultSpec(), ociVersion: '1.3.0' };
+      const nodes = mode === 'MPOL_DEFAULT' || mode === 'MPOL_LOCAL' ? '' : '0';
+      spec.linux!.memoryPolicy = { mode: mode as 'MPOL_BIND', nodes, flags: features.linux.memoryPolicy.flags as 'MPOL_F_STATIC_NODES'[] };
+      expect(() => validateSpec(spec), mode).not.toThrow();
+      expect(memoryPolicyOp(spec.linux!.memoryPolicy).kind).toBe('set_mempolicy');
+    }
+  });
+
+  it('says AppArmor, SELinux, Intel RDT and rdma are not applied: husk refuses them', () => {
+    expect([features.linux.apparmor.enabled, features.linux.selinux.enabled, features.linux.intelRdt.enabled, features.linux.cgroup.rdma]).toEqual([false, false, false, false]);
+    const host = { apparmor: true, selinux: true, resctrl: true };
+    const spec = defaultSpec();
+    spec.process!.apparmorProfile = 'p';
+    expect(() => checkSpecSupport(spec, host)).toThrow('process.apparmorProfile: cannot be applied: husk does not apply AppArmor profiles');
   });
 });

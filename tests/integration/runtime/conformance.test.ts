@@ -8,7 +8,7 @@
  */
 import { execa } from 'execa';
 import { spawn as spawnProcess } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliPath, testCgroupParent, useHuskSuite } from '../../helpers/husk.js';
@@ -262,5 +262,161 @@ describe('NOTIFY_SOCKET and LISTEN_FDS (systemd), as runc passes them', () => {
     const result = await execa('sh', ['-c', command], { reject: false, timeout: 60_000 });
     expect(result.stderr).toBe('');
     expect(String(result.stdout).trim().split('\n')).toEqual(['fds=2 pid=1', 'first-socket', 'second-socket']);
+  });
+});
+
+/** Runs a container whose process prints, then waits: `inspect(pid, stdout)` checks it from the host meanwhile. */
+async function whileRunning(bundle: TestBundle, inspect: (pid: number, stdout: string) => Promise<void> | void): Promise<void> {
+  const id = newId('live');
+  expect((await husk.detached(['create', '--bundle', bundle.dir, id])).exitCode).toBe(0);
+  try {
+    const pid = (await husk.state(id)).pid!;
+    await inspect(pid, '');
+  } finally {
+    await husk.run(['delete', '--force', id]);
+  }
+}
+
+/** Field `n` (1-based, as proc(5) numbers them) of /proc/<pid>/stat. */
+function statField(pid: number, n: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3]!;
+}
+
+describe('process attributes, applied before exec (seen inside and from the host)', () => {
+  it('process.scheduler: sched_setattr with the policy and nice', async () => {
+    const bundle = await hostToolsBundle(['/bin/sh', '-c', 'chrt -p $$; cut -d" " -f19 /proc/self/stat'], (spec) => {
+      spec.process!.scheduler = { policy: 'SCHED_BATCH', nice: 7 };
+    });
+    const inside = await husk.run(['run', '--bundle', bundle.dir, newId('sched')]);
+    expect(inside.stderr).toBe('');
+    expect(String(inside.stdout)).toMatch(/scheduling policy: SCHED_BATCH\n[\s\S]*^7$/m);
+    await whileRunning(bundle, (pid) => {
+      // The init waits at the start gate, its attributes already set: policy (field 41) 3 = SCHED_BATCH, nice (19).
+      expect([statField(pid, 41), statField(pid, 19)]).toEqual(['3', '7']);
+    });
+  });
+
+  it('process.scheduler: SCHED_ISO, which Linux never had, is refused', async () => {
+    await expectRefused((spec) => (spec.process!.scheduler = { policy: 'SCHED_ISO' }), 'process.scheduler.policy');
+  });
+
+  it('process.ioPriority: ioprio_set', async () => {
+    const bundle = await hostToolsBundle(['/bin/sh', '-c', 'ionice -p $$'], (spec) => {
+      spec.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
+    });
+    const inside = await husk.run(['run', '--bundle', bundle.dir, newId('ioprio')]);
+    expect(String(inside.stdout).trim()).toBe('best-effort: prio 6');
+    await whileRunning(bundle, async (pid) => {
+      expect(String((await execa('ionice', ['-p', String(pid)])).stdout).trim()).toBe('best-effort: prio 6');
+    });
+  });
+
+  it('linux.personality LINUX32: uname says i686, /proc/<pid>/personality 00000008', async () => {
+    const bundle = await hostToolsBundle(['/bin/sh', '-c', 'uname -m; cat /proc/self/personality'], (spec) => {
+      spec.linux!.personality = { domain: 'LINUX32' };
+    });
+    const inside = await husk.run(['run', '--bundle', bundle.dir, newId('persona')]);
+    expect(String(inside.stdout).trim().split('\n')).toEqual(['i686', '00000008']);
+    await whileRunning(bundle, (pid) => expect(readFileSync(`/proc/${pid}/personality`, 'utf8').trim()).toBe('00000008'));
+  });
+
+  it('linux.personality flags, which runtime-spec does not define yet, are refused', async () => {
+    await expectRefused((spec) => (spec.linux!.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] }), 'linux.personality.flags');
+  });
+
+  it('linux.memoryPolicy (runtime-spec 1.3): set_mempolicy, seen in numa_maps', async () => {
+    const bundle = await hostToolsBundle(['/bin/sh', '-c', 'grep -c " bind:0 " /proc/self/numa_maps'], (spec) => {
+      spec.ociVersion = '1.3.0';
+      spec.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
+    });
+    const inside = await husk.run(['run', '--bundle', bundle.dir, newId('mempolicy')]);
+    expect(inside.stderr).toBe('');
+    expect(Number(String(inside.stdout).trim())).toBeGreaterThan(0);
+    await whileRunning(bundle, (pid) => expect(readFileSync(`/proc/${pid}/numa_maps`, 'utf8')).toMatch(/ bind:0 /));
+  });
+
+  it('linux.memoryPolicy on a node this host does not have: the step and the errno, nothing left', async () => {
+    const bundle = await bundleWith(['true'], (spec) => (spec.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '5' }));
+    const id = newId('mempolicy-bad');
+    const result = await husk.run(['run', '--bundle', bundle.dir, id]);
+    expect(result.exitCode).toBe(1);
+    expect(String(result.stderr)).toContain('(linux.memoryPolicy): EINVAL');
+    husk.expectGone(id);
+  });
+
+  it('process.execCPUAffinity: husk exec ends on the final CPUs', async () => {
+    const bundle = await hostToolsBundle(['/bin/sh', '-c', 'exec sleep 300']);
+    const id = newId('affinity');
+    expect((await husk.detached(['run', '-d', '--bundle', bundle.dir, id])).exitCode).toBe(0);
+    try {
+      const processFile = join(bundle.dir, 'affinity.json');
+      const pidFile = join(bundle.dir, 'affinity.pid');
+      writeFileSync(processFile, JSON.stringify({
+        args: ['/bin/sh', '-c', 'grep Cpus_allowed_list /proc/self/status; sleep 0.5'],
+        cwd: '/',
+        user: { uid: 0, gid: 0 },
+        env: ['PATH=/usr/bin:/bin'],
+        execCPUAffinity: { initial: '0', final: '1' },
+      }));
+      const exec = husk.run(['exec', '--pid-file', pidFile, '--process', processFile, id]);
+      const result = await exec;
+      expect(result.stderr).toBe('');
+      expect(String(result.stdout)).toMatch(/Cpus_allowed_list:\s+1$/m);
+      const status = (await husk.run(['exec', id, '/bin/sh', '-c', 'grep Cpus_allowed_list /proc/self/status'])).stdout;
+      expect(String(status), 'without execCPUAffinity the affinity is left alone').toMatch(/Cpus_allowed_list:\s+0-1$/m);
+    } finally {
+      await husk.run(['delete', '--force', id]);
+    }
+  });
+
+  it('linux.timeOffsets: a time namespace with the clocks offset, for the init and husk exec', async () => {
+    const year = 365 * 24 * 3600;
+    const bundle = await hostToolsBundle(['/bin/sh', '-c', 'cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime; exec sleep 300'], (spec) => {
+      spec.linux!.namespaces!.push({ type: 'time' });
+      spec.linux!.timeOffsets = { monotonic: { secs: year, nanosecs: 0 }, boottime: { secs: 3600, nanosecs: 5 } };
+    });
+    const id = newId('timens');
+    const run = await husk.detached(['run', '-d', '--bundle', bundle.dir, id]);
+    expect(run.stderr).toBe('');
+    try {
+      const pid = (await husk.state(id)).pid!;
+      const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split('.')[0]);
+      expect(readFileSync(`/proc/${pid}/timens_offsets`, 'utf8')).toMatch(new RegExp(`^monotonic\\s+${year}\\s+0\\nboottime\\s+3600\\s+5\\n$`));
+      expect(readlinkSyncSafe(`/proc/${pid}/ns/time`)).not.toBe(readlinkSyncSafe('/proc/self/ns/time'));
+      const inside = String((await husk.run(['exec', id, '/bin/sh', '-c', 'cut -d. -f1 /proc/uptime'])).stdout).trim();
+      expect(Number(inside) - hostUptime).toBeGreaterThanOrEqual(3600 - 5);
+      expect(Number(inside) - hostUptime).toBeLessThan(3600 + 60);
+    } finally {
+      await husk.run(['delete', '--force', id]);
+    }
+  });
+});
+
+function readlinkSyncSafe(path: string): string {
+  return readlinkSync(path);
+}
+
+describe('the terminal: consoleSize and /dev/console', () => {
+  it('the pty has process.consoleSize before exec, and is bound over /dev/console', async () => {
+    const bundle = await hostToolsBundle(
+      ['/bin/sh', '-c', 'stty size; [ "$(stat -L -c %t:%T /dev/console)" = "$(stat -L -c %t:%T /proc/self/fd/0)" ] && echo console-is-my-pty; read line'],
+      (spec) => {
+        spec.process!.terminal = true;
+        spec.process!.consoleSize = { height: 37, width: 123 };
+      },
+    );
+    const id = newId('console');
+    const run = husk.run(['run', '--bundle', bundle.dir, id], { stdin: 'pipe' });
+    let output = '';
+    run.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    for (let i = 0; i < 1000 && !output.includes('console-is-my-pty'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(output).toMatch(/37 123\r?\n[\s\S]*console-is-my-pty/);
+    // From the host: the init's mount table has the pty on /dev/console, and its terminal's size.
+    const pid = (await husk.state(id)).pid!;
+    expect(readFileSync(`/proc/${pid}/mountinfo`, 'utf8')).toMatch(/ \/\d+ \/dev\/console .* - devpts /);
+    expect(String((await execa('stty', ['-F', `/proc/${pid}/fd/0`, 'size'])).stdout).trim()).toBe('37 123');
+    run.stdin!.write('\n');
+    expect((await run).exitCode).toBe(0);
   });
 });

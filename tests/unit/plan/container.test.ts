@@ -158,6 +158,62 @@ describe('planExec', () => {
   });
 });
 
+describe('process and container attributes', () => {
+  it('makes the time namespace with unshare, writes its offsets, then enters it (never clone3)', () => {
+    const plan = planContainer(input((spec) => {
+      spec.linux!.namespaces!.push({ type: 'time' });
+      spec.linux!.timeOffsets = { monotonic: { secs: 10 }, boottime: { secs: -5, nanosecs: 7 } };
+    }));
+    expect(plan.cloneFlags & c.CLONE_NEWTIME).toBe(0);
+    const i = plan.ops.findIndex((op) => op.kind === 'unshare' && op.flags === c.CLONE_NEWTIME);
+    expect(plan.ops.slice(i + 1, i + 3)).toEqual([
+      { kind: 'write_file', path: '/proc/self/timens_offsets', content: 'monotonic 10 0\nboottime -5 7\n', create: false },
+      { kind: 'setns', path: '/proc/self/ns/time_for_children', nstype: c.CLONE_NEWTIME, what: 'time' },
+    ]);
+    expect(i).toBeLessThan(kinds(plan.ops).indexOf('pivot_root'));
+  });
+
+  it('sets scheduler, I/O priority, personality and memory policy while every capability is held', () => {
+    const plan = planContainer(input((spec) => {
+      spec.process!.scheduler = { policy: 'SCHED_DEADLINE', runtime: 10, deadline: 20, period: 30, flags: ['SCHED_FLAG_RESET_ON_FORK'] };
+      spec.process!.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 0 };
+      spec.linux!.personality = { domain: 'LINUX32' };
+      spec.linux!.memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: '0-2,5', flags: ['MPOL_F_STATIC_NODES'] };
+      spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+      spec.process!.noNewPrivileges = false;
+    }));
+    const order = kinds(plan.ops);
+    const find = <K extends PlanOp['kind']>(kind: K) => plan.ops.find((op) => op.kind === kind) as Extract<PlanOp, { kind: K }>;
+    expect(find('sched_setattr')).toEqual({ kind: 'sched_setattr', policy: 6, flags: 1, nice: 0, priority: 0, runtime: 10, deadline: 20, period: 30 });
+    expect(find('ioprio_set')).toEqual({ kind: 'ioprio_set', value: 3 << 13 });
+    expect(find('personality')).toEqual({ kind: 'personality', persona: 8 });
+    expect(find('set_mempolicy')).toEqual({ kind: 'set_mempolicy', mode: 3 | (1 << 15), nodes: [0, 1, 2, 5] });
+    for (const kind of ['sched_setattr', 'ioprio_set', 'personality', 'set_mempolicy']) {
+      expect(order.indexOf(kind), kind).toBeGreaterThan(order.indexOf('pivot_root'));
+      expect(order.indexOf(kind), kind).toBeLessThan(order.indexOf('seccomp'));
+      expect(order.indexOf(kind), kind).toBeLessThan(order.indexOf('bounding'));
+    }
+  });
+
+  it('gives the pty its size, and the init\'s pty /dev/console', () => {
+    const plan = planContainer(input((spec) => {
+      spec.process!.terminal = true;
+      spec.process!.consoleSize = { height: 24, width: 80 };
+    }));
+    expect(plan.ops.find((op) => op.kind === 'open_pty')).toEqual({ kind: 'open_pty', rows: 24, columns: 80, console: true });
+    const exec = planExec({ process: { ...input().spec.process!, terminal: true }, joins: [], lastCap: 40 });
+    expect(exec.ops.find((op) => op.kind === 'open_pty')).toEqual({ kind: 'open_pty', rows: 0, columns: 0, console: false });
+  });
+
+  it('exec: execCPUAffinity.initial before the cgroup is joined, final after', () => {
+    const process = { ...input().spec.process!, execCPUAffinity: { initial: '0-1', final: '3' } };
+    const ops = planExec({ process, joins: [], lastCap: 40 }).ops;
+    const sync = ops.findIndex((op) => op.kind === 'sync' && op.point === SyncPoint.AfterClone);
+    expect(ops[sync - 1]).toEqual({ kind: 'sched_setaffinity', cpus: [0, 1] });
+    expect(ops[sync + 1]).toEqual({ kind: 'sched_setaffinity', cpus: [3] });
+  });
+});
+
 describe('helpers', () => {
   it('parses mount options as runc does', () => {
     expect(parseMountOptions(['nosuid', 'noexec', 'mode=755', 'size=65536k', 'rw', 'rslave'], 'm')).toEqual({
