@@ -177,6 +177,17 @@ describe('validateResources', () => {
     expect(() => validateResources({ pids: { limit: 10 } }, noPids)).toThrow('linux.resources.pids: the pids controller is not available on this host');
     expect(() => validateResources({ cpu: { realtimeRuntime: 1000 } }, v2)).toThrow('real-time CPU limits exist only with the cgroup v1 cpu controller');
   });
+
+  it('refuses what a hierarchy cannot hold: kernelTCP off v1 memory, network without net_cls/net_prio, rdma', () => {
+    expect(() => validateResources({ memory: { kernelTCP: 2 ** 20 } }, hybrid)).not.toThrow();
+    expect(() => validateResources({ memory: { kernelTCP: 2 ** 20 } }, v2)).toThrow('linux.resources.memory.kernelTCP: cannot be applied: only the cgroup v1 memory controller has a TCP memory limit');
+    expect(() => validateResources({ network: { classID: 1 } }, v2)).toThrow('linux.resources.network.classID: cannot be applied: no cgroup v1 net_cls hierarchy is mounted on this host (cgroup v2');
+    const withNet: CgroupLayout = { ...hybrid, v1Mounts: { ...hybrid.v1Mounts, net_cls: '/nc', net_prio: '/np' } };
+    expect(() => validateResources({ network: { classID: 1, priorities: [{ name: 'lo', priority: 1 }] } }, withNet)).not.toThrow();
+    expect(() => validateResources({ network: { priorities: [{ name: 'lo', priority: 1 }] } }, hybrid)).toThrow('linux.resources.network.priorities: cannot be applied');
+    expect(() => validateResources({ rdma: { mlx5_0: { hcaHandles: 1 } } }, v2)).toThrow('linux.resources.rdma: cannot be applied: the rdma controller is not available on this host');
+    expect(() => validateResources({ rdma: { mlx5_0: { hcaHandles: 1 } } }, { ...v2, v2Controllers: ['rdma'] })).toThrow('husk does not drive the rdma controller');
+  });
 });
 
 /**
