@@ -4,7 +4,7 @@
  *   --runs N          measured runs of each single-command benchmark (default 15)
  *   --rounds N        measured rounds of each 50-container benchmark (default 5)
  *   --warmup N        unmeasured runs/rounds first (default 2 / 1)
- *   --only LIST       sections to run, comma-separated: run,phases,batch,api,ps,rss (default all)
+ *   --only LIST       sections to run, comma-separated: run,phases,batch,api,ps,rss,engines (default all)
  *   --json FILE       also write every sample as JSON
  *
  * Needs root. Installs nothing: runc and crun are used when present
@@ -18,6 +18,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { benchEngines } from './engines.js';
 import { rotated, summarize, type Summary, timed, type Timed } from './measure.js';
 import { type Runtime, externalRuntime, huskCli, huskEnv, huskRuntime, installHint, repoRoot, verbs } from './runtimes.js';
 import {
@@ -42,7 +43,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 15, rounds: 5, warmup: 2, batchWarmup: 1, only: new Set(['run', 'phases', 'batch', 'api', 'ps', 'rss']) };
+  const options: Options = { runs: 15, rounds: 5, warmup: 2, batchWarmup: 1, only: new Set(['run', 'phases', 'batch', 'api', 'ps', 'rss', 'engines']) };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -364,6 +365,15 @@ class Bench {
     addRow('rss', 'detached container after `run -d` (sleep): processes', 'count', (c) => `rss.running.procs.${c}`);
     addRow('rss', '  their RSS', 'MB', (c) => `rss.running.rss.${c}`);
   }
+
+  // Engines: their own `run --rm IMAGE true`, with runc and with husk as their runtime.
+  async enginesSection(): Promise<void> {
+    const { runs, warmup } = this.options;
+    for (const s of await benchEngines(runs, warmup, notes)) record(`engines.${s.engine}.${s.runtime}`, s.wallMs);
+    addRow('engines', '`podman run --rm IMAGE true`: wall', 'ms', (c) => `engines.podman.${c}`);
+    addRow('engines', '`ctr run --rm IMAGE ID true`: wall', 'ms', (c) => `engines.ctr.${c}`);
+    addRow('engines', '`docker run --rm IMAGE true`: wall', 'ms', (c) => `engines.docker.${c}`);
+  }
 }
 
 /** unshare(1) flags for the spec's new namespaces (runc spec: pid, network, ipc, uts, mount). */
@@ -453,6 +463,7 @@ function report(bench: Bench, options: Options, started: Date): string {
     api: `(4) husk's TypeScript API in one long-lived Node process vs the CLIs' \`run\` (per container)`,
     ps: '(5) `ps`',
     rss: '(6) What stays resident per detached container',
+    engines: 'Engines: podman, containerd (ctr) and dockerd with husk or runc as their runtime (busybox image, `--network none`)',
   };
   for (const section of Object.keys(sectionTitles)) {
     const sectionRows = rows.filter((r) => r.section === section).map((r) => r.row);
@@ -528,6 +539,7 @@ async function main(): Promise<void> {
       ['api', () => bench.apiSection()],
       ['ps', () => bench.psSection()],
       ['rss', () => bench.rssSection()],
+      ['engines', () => bench.enginesSection()],
     ];
     for (const [name, section] of sections) {
       if (!options.only.has(name)) continue;
