@@ -16,7 +16,7 @@
       # checks its includes and functions).
       "target_name": "husk_child",
       "type": "static_library",
-      "sources": ["native/child.cc", "native/seccomp_filter.cc"],
+      "sources": ["native/child.cc", "native/seccomp_filter.cc", "native/copy_up.cc"],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-fPIC"],
       "cflags_cc": ["<@(child_cflags_cc)"]
@@ -44,7 +44,7 @@
       # (src/lab/schema.ts: escape_probe, which plants a leaked fd), kept out of the runtime's.
       "target_name": "husk_lab_child",
       "type": "static_library",
-      "sources": ["native/child.cc", "native/seccomp_filter.cc", "native/escape_probe.cc"],
+      "sources": ["native/child.cc", "native/seccomp_filter.cc", "native/escape_probe.cc", "native/copy_up.cc"],
       "defines": ["_GNU_SOURCE", "HUSK_LAB_OPS"],
       "cflags": ["-fPIC"],
       "cflags_cc": ["<@(child_cflags_cc)"]

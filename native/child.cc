@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <climits>
 #include <cstring>
 
+#include "copy_up.h"
 #ifdef HUSK_LAB_OPS
 #include "escape_probe.h"  // the escape lab's addon only (binding.gyp husk_lab)
 #endif
@@ -359,9 +361,53 @@ void DoMount(const MountOp& op) noexcept {
   char target_buf[32];
   int target_fd;
   const char* target = ResolvePath(op.target, op.target_mode, source_is_file, target_buf, &target_fd);
+  // tmpcopyup: hold the directory the mount will cover, to copy it into the new mount.
+  int covered = -1;
+  if (op.copy_up) {
+    covered = static_cast<int>(openat(target_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (covered < 0) Fail(errno);
+  }
   Check(mount(source, target, op.fstype, flags, op.data));
+  if (op.copy_up) {
+    int fresh = OpenInRoot(op.target, O_RDONLY | O_DIRECTORY, false, false);  // the new mount's root
+    if (fresh < 0) Fail(errno);
+    Check(CopyTree(covered, fresh));
+    close(fresh);
+    close(covered);
+  }
   if (target_fd >= 0) close(target_fd);
   if (source_fd >= 0) close(source_fd);
+}
+
+// An idmapped bind: the runtime made the detached tree (tree_fd); attach it at the
+// target, created as a file or a directory like the tree's root.
+void DoMoveMount(const MoveMountOp& op) noexcept {
+  int tree = static_cast<int>(op.tree_fd);
+  struct stat st;
+  if (fstat(tree, &st) < 0) Fail(errno);
+  char buf[32];
+  int target_fd;
+  const char* target = ResolvePath(op.target, op.target_mode, !S_ISDIR(st.st_mode), buf, &target_fd);
+  if (target_fd >= 0) {
+    Check(syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+    close(target_fd);
+  } else {
+    Check(syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH));
+  }
+  close(tree);
+}
+
+// Recursive mount attributes (rro, rnosuid...): mount_setattr on the mount now at
+// the target (AT_RECURSIVE: and on every mount beneath it).
+void DoMountSetattr(const MountSetattrOp& op) noexcept {
+  int fd = OpenInRoot(op.target, O_PATH, false, false);
+  if (fd < 0) Fail(errno);
+  struct mount_attr attr = {};
+  attr.attr_set = static_cast<uint64_t>(op.attr_set);
+  attr.attr_clr = static_cast<uint64_t>(op.attr_clear);
+  unsigned flags = AT_EMPTY_PATH | (op.recursive ? AT_RECURSIVE : 0);
+  Check(syscall(SYS_mount_setattr, fd, "", flags, &attr, sizeof attr));
+  close(fd);
 }
 
 void DoRemount(const RemountOp& op) noexcept {
@@ -559,7 +605,7 @@ void DoOpenPty(const OpenPtyOp& op) noexcept {
     }
     Check(mount(pts, "/dev/console", nullptr, MS_BIND, nullptr));
   }
-  SendFd(master, 1);
+  SendFd(master, kFdPtyMaster);
   close(master);
   Check(ioctl(slave, TIOCSCTTY, 0));
   for (int fd = 0; fd < 3; fd++) Check(dup2(slave, fd));
@@ -873,7 +919,19 @@ void RunOp(const Op& op) noexcept {
     case OpKind::kResolveExec: ResolveExec(op.resolve_exec.file, op.resolve_exec.env); break;
     case OpKind::kExec: DoExec(op.exec);
     case OpKind::kFork: DoFork(); break;
-    case OpKind::kSeccomp: Check(InstallSeccompFilter(op.seccomp)); break;
+    case OpKind::kSeccomp: {
+      int notify = InstallSeccompFilter(op.seccomp);
+      Check(notify);
+      // With SECCOMP_FILTER_FLAG_NEW_LISTENER seccomp(2) returned the notify fd:
+      // the runtime hands it to the listener (linux.seccomp.listenerPath).
+      if (op.seccomp.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+        SendFd(notify, kFdSeccompNotify);
+        close(notify);
+      }
+      break;
+    }
+    case OpKind::kMoveMount: DoMoveMount(op.move_mount); break;
+    case OpKind::kMountSetattr: DoMountSetattr(op.mount_setattr); break;
 #ifdef HUSK_LAB_OPS
     case OpKind::kEscapeProbe: Check(RunEscapeProbe(op.escape_probe)); break;
 #endif

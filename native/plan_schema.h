@@ -21,53 +21,55 @@ enum class OpKind : uint32_t {
   kSync = 2,
   kEnterRootfs = 3,
   kMount = 4,
-  kRemount = 5,
-  kMknod = 6,
-  kSymlink = 7,
-  kMkdir = 8,
-  kMask = 9,
-  kReadonly = 10,
-  kPivotRoot = 11,
-  kMoveChroot = 12,
-  kChroot = 13,
-  kChdir = 14,
-  kSethostname = 15,
-  kSetdomainname = 16,
-  kWriteFile = 17,
-  kRlimit = 18,
-  kSetgroups = 19,
-  kSetuser = 20,
-  kBounding = 21,
-  kCaps = 22,
-  kNoNewPrivs = 23,
-  kSeccomp = 24,
-  kUmask = 25,
-  kSetsid = 26,
-  kPdeathsig = 27,
-  kDumpable = 28,
-  kOpenPty = 29,
-  kPersonality = 30,
-  kSchedSetattr = 31,
-  kIoprioSet = 32,
-  kSchedSetaffinity = 33,
-  kSetMempolicy = 34,
-  kOpenGate = 35,
-  kWaitGate = 36,
-  kHook = 37,
-  kStdio = 38,
-  kCloseFds = 39,
-  kResolveExec = 40,
-  kExec = 41,
-  kFork = 42,
+  kMoveMount = 5,
+  kMountSetattr = 6,
+  kRemount = 7,
+  kMknod = 8,
+  kSymlink = 9,
+  kMkdir = 10,
+  kMask = 11,
+  kReadonly = 12,
+  kPivotRoot = 13,
+  kMoveChroot = 14,
+  kChroot = 15,
+  kChdir = 16,
+  kSethostname = 17,
+  kSetdomainname = 18,
+  kWriteFile = 19,
+  kRlimit = 20,
+  kSetgroups = 21,
+  kSetuser = 22,
+  kBounding = 23,
+  kCaps = 24,
+  kNoNewPrivs = 25,
+  kSeccomp = 26,
+  kUmask = 27,
+  kSetsid = 28,
+  kPdeathsig = 29,
+  kDumpable = 30,
+  kOpenPty = 31,
+  kPersonality = 32,
+  kSchedSetattr = 33,
+  kIoprioSet = 34,
+  kSchedSetaffinity = 35,
+  kSetMempolicy = 36,
+  kOpenGate = 37,
+  kWaitGate = 38,
+  kHook = 39,
+  kStdio = 40,
+  kCloseFds = 41,
+  kResolveExec = 42,
+  kExec = 43,
+  kFork = 44,
 #ifdef HUSK_LAB_OPS
 // The escape lab's ops (src/lab/schema.ts): in the lab's addon only.
-  kEscapeProbe = 43,
+  kEscapeProbe = 45,
 #endif  // HUSK_LAB_OPS
 };
 #ifdef HUSK_LAB_OPS
-constexpr size_t kOpKindCount = 44;
+constexpr size_t kOpKindCount = 46;
 #else
-constexpr size_t kOpKindCount = 43;
+constexpr size_t kOpKindCount = 45;
 #endif
 
 struct UnshareOp {
@@ -95,6 +97,20 @@ struct MountOp {
   const char* data;  // nullptr = null
   PathMode target_mode;
   bool source_in_root;  // absent = false
+  bool copy_up;  // absent = false
+};
+
+struct MoveMountOp {
+  int64_t tree_fd;
+  const char* target;
+  PathMode target_mode;
+};
+
+struct MountSetattrOp {
+  const char* target;
+  int64_t attr_set;
+  int64_t attr_clear;
+  bool recursive;
 };
 
 struct RemountOp {
@@ -284,6 +300,8 @@ struct Op {
     SyncOp sync;
     EnterRootfsOp enter_rootfs;
     MountOp mount;
+    MoveMountOp move_mount;
+    MountSetattrOp mount_setattr;
     RemountOp remount;
     MknodOp mknod;
     SymlinkOp symlink;

@@ -10,6 +10,8 @@ const char* const kOpKindNames[kOpKindCount] = {
     "sync",
     "enter_rootfs",
     "mount",
+    "move_mount",
+    "mount_setattr",
     "remount",
     "mknod",
     "symlink",
@@ -76,7 +78,7 @@ void DecodeOpFields(OpReader& in, Op& op) {
       op.enter_rootfs.path = in.String("path");
       return;
     case OpKind::kMount:
-      in.Only({"source", "target", "fstype", "flags", "data", "targetMode", "sourceInRoot"});
+      in.Only({"source", "target", "fstype", "flags", "data", "targetMode", "sourceInRoot", "copyUp"});
       op.mount.source = in.NullableString("source");
       op.mount.target = in.String("target");
       op.mount.fstype = in.NullableString("fstype");
@@ -84,6 +86,20 @@ void DecodeOpFields(OpReader& in, Op& op) {
       op.mount.data = in.NullableString("data");
       op.mount.target_mode = static_cast<PathMode>(in.Enum("targetMode", kPathModeNames, 4));
       op.mount.source_in_root = in.Bool("sourceInRoot", true);
+      op.mount.copy_up = in.Bool("copyUp", true);
+      return;
+    case OpKind::kMoveMount:
+      in.Only({"treeFd", "target", "targetMode", "what"});
+      op.move_mount.tree_fd = in.Int("treeFd");
+      op.move_mount.target = in.String("target");
+      op.move_mount.target_mode = static_cast<PathMode>(in.Enum("targetMode", kPathModeNames, 4));
+      return;
+    case OpKind::kMountSetattr:
+      in.Only({"target", "attrSet", "attrClear", "recursive"});
+      op.mount_setattr.target = in.String("target");
+      op.mount_setattr.attr_set = in.Int("attrSet");
+      op.mount_setattr.attr_clear = in.Int("attrClear");
+      op.mount_setattr.recursive = in.Bool("recursive", false);
       return;
     case OpKind::kRemount:
       in.Only({"target", "flags", "clearFlags", "targetMode"});

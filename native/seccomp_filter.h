@@ -11,7 +11,8 @@
 
 namespace husk {
 
-// Returns 0, or -1 with errno set (EINVAL for a malformed or too long program).
+// Returns 0 (with SECCOMP_FILTER_FLAG_NEW_LISTENER: the notify fd), or -1 with errno
+// set (EINVAL for a malformed or too long program).
 int InstallSeccompFilter(const SeccompOp& op) noexcept;
 
 }  // namespace husk

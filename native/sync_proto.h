@@ -14,6 +14,12 @@ enum SyncType : uint32_t {
   kSyncPid = 5,       // child -> parent: the pid of a grandchild (SCM_CREDENTIALS translates it)
 };
 
+// What an fd passed with kSyncFd is (its `value`).
+enum SyncFdKind : int32_t {
+  kFdPtyMaster = 1,      // the console pty master
+  kFdSeccompNotify = 2,  // the seccomp notify fd (SECCOMP_FILTER_FLAG_NEW_LISTENER), for listenerPath
+};
+
 struct SyncMsg {
   uint32_t type;
   int32_t op;     // index of the plan op concerned, -1 for none

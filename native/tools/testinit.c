@@ -29,7 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -534,12 +539,66 @@ static void need_args(int argc, int count, const char *usage) {
   if (argc < count + 2) die_usage("usage: testinit %s %s", command_name, usage);
 }
 
+/* seccomp-listener SOCKET STATEFILE ERRNO: a seccomp agent, as runc's listenerPath
+ * expects one. Listens on the unix socket SOCKET (prints "ready" once it does),
+ * takes one connection's message (runtime-spec's containerProcessState JSON, the
+ * notify fd attached with SCM_RIGHTS), writes the JSON to STATEFILE, then answers
+ * one notification with -ERRNO, prints "notified nr=<syscall>" and exits (ERRNO 0:
+ * exits once the message is written). */
+static void cmd_seccomp_listener(const char *path, const char *state_file, int answer) {
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) die_errno(errno, "socket");
+  struct sockaddr_un addr = {0};
+  addr.sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof addr.sun_path) die_usage("socket path too long");
+  strcpy(addr.sun_path, path);
+  if (bind(sock, (struct sockaddr *)&addr, sizeof addr) < 0) die_errno(errno, "bind %s", path);
+  if (listen(sock, 1) < 0) die_errno(errno, "listen");
+  printf("ready\n");
+  fflush(stdout);
+  int conn = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
+  if (conn < 0) die_errno(errno, "accept");
+  static char data[65536];
+  union {
+    struct cmsghdr align;
+    char bytes[CMSG_SPACE(sizeof(int))];
+  } control;
+  struct iovec iov = {data, sizeof data - 1};
+  struct msghdr mh = {0};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control.bytes;
+  mh.msg_controllen = sizeof control.bytes;
+  ssize_t n = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC);
+  if (n < 0) die_errno(errno, "recvmsg");
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+  if (cm == NULL || cm->cmsg_type != SCM_RIGHTS) die_usage("no fd came with the message");
+  int notify;
+  memcpy(&notify, CMSG_DATA(cm), sizeof notify);
+  int out = open(state_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0 || write(out, data, (size_t)n) != n) die_errno(errno, "write %s", state_file);
+  close(out);
+  if (answer == 0) return; /* only the hand-over was asked for */
+  struct seccomp_notif req;
+  memset(&req, 0, sizeof req);
+  while (ioctl(notify, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+    if (errno != EINTR) die_errno(errno, "ioctl SECCOMP_IOCTL_NOTIF_RECV");
+    memset(&req, 0, sizeof req);
+  }
+  struct seccomp_notif_resp resp;
+  memset(&resp, 0, sizeof resp);
+  resp.id = req.id;
+  resp.error = -answer;
+  if (ioctl(notify, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0) die_errno(errno, "ioctl SECCOMP_IOCTL_NOTIF_SEND");
+  printf("notified nr=%d\n", req.data.nr);
+}
+
 static void usage_all(void) {
   fputs("usage: testinit COMMAND [ARGS]\n"
         "commands: true false exit echo cat write ls readlink stat lstat pid ppid hostname domainname\n"
         "  ns ids caps status rlimit cwd env printenv umask mounts netdevs isatty sleep\n"
         "  sleep-ignore-term spawn forkbomb hog spin access open-write mknod-test read-fd-dir fds\n"
-        "  chroot-escape nnp oom sysctl\n",
+        "  chroot-escape nnp oom sysctl syscall mkdir seccomp-listener\n",
         stderr);
 }
 
@@ -678,6 +737,21 @@ int main(int argc, char **argv) {
     printf("%d\n", value);
   } else if (strcmp(cmd, "oom") == 0) {
     printf("%s\n", read_trimmed("/proc/self/oom_score_adj"));
+  } else if (strcmp(cmd, "syscall") == 0) {
+    /* syscall NR: the raw syscall NR with zero arguments; prints "ok" or the errno name */
+    need_args(argc, 1, "NR");
+    long rc = syscall(parse_long(argv[2], "NR"), 0, 0, 0, 0, 0, 0);
+    int err = errno;
+    print_ok_or_errno(rc >= 0, err);
+  } else if (strcmp(cmd, "mkdir") == 0) {
+    /* mkdir PATH: prints "ok" or the errno name */
+    need_args(argc, 1, "PATH");
+    int ok = mkdir(argv[2], 0755) == 0;
+    int err = errno;
+    print_ok_or_errno(ok, err);
+  } else if (strcmp(cmd, "seccomp-listener") == 0) {
+    need_args(argc, 3, "SOCKET STATEFILE ERRNO");
+    cmd_seccomp_listener(argv[2], argv[3], (int)parse_long(argv[4], "ERRNO"));
   } else if (strcmp(cmd, "sysctl") == 0) {
     need_args(argc, 1, "NAME");
     cmd_sysctl(argv[2]);

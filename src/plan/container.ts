@@ -5,8 +5,9 @@ import type { Hook, LinuxDevice, LinuxTimeOffset, Mount, Spec } from '../spec/ty
 import { memoryPolicyOp, personalityOp } from './attributes.js';
 import { cloneFlagOf, describeCloneFlags, isMapped, type NamespaceType } from './namespaces.js';
 import { parseMountOptions, propagationFlags } from './mount-options.js';
-import { type Plan, type PlanOp, SyncPoint } from './ops.js';
+import { type DetachedMount, type Plan, type PlanOp, SyncPoint } from './ops.js';
 import { processOps, seccompOps } from './process.js';
+import { usesNotify } from '../seccomp/compile.js';
 
 /** How /sys/fs/cgroup is given to the container, from the host's cgroup layout. */
 export type CgroupMountSource =
@@ -75,10 +76,10 @@ export function planContainer(input: ContainerPlanInput): Plan {
   const linux = spec.linux ?? {};
   const namespaces = linux.namespaces ?? [];
   const newNs = new Set<NamespaceType>(namespaces.filter((n) => !n.path).map((n) => n.type));
-  if (!newNs.has('mount')) {
-    const i = namespaces.findIndex((n) => n.type === 'mount');
-    throw new SpecError(i === -1 ? 'linux.namespaces' : `linux.namespaces[${i}]`, 'a new mount namespace is required (the rootfs is set up in it)');
-  }
+  // No mount namespace at all: the container shares the runtime's, so nothing may be
+  // mounted (it would land in the host's mount table and outlive the container).
+  const sharedMountNs = !namespaces.some((n) => n.type === 'mount');
+  if (sharedMountNs) refuseWithoutMountNamespace(spec, input);
   const userNs = newNs.has('user');
   const ops: PlanOp[] = [];
 
@@ -130,7 +131,8 @@ export function planContainer(input: ContainerPlanInput): Plan {
 
   // In any user namespace but the host's, mknod is refused; and sysfs can only be
   // mounted there if that user namespace owns the network namespace.
-  planRootfs(input, ops, { inUserNs: userNs || joinedUser, ownsNetwork: newNs.has('network') });
+  const detached: DetachedMount[] = [];
+  if (!sharedMountNs) planRootfs(input, ops, detached, { inUserNs: userNs || joinedUser, ownsNetwork: newNs.has('network') });
 
   if (process.oomScoreAdj !== undefined) {
     ops.push({ kind: 'write_file', path: '/proc/self/oom_score_adj', content: String(process.oomScoreAdj), create: false });
@@ -139,7 +141,8 @@ export function planContainer(input: ContainerPlanInput): Plan {
   if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
     ops.push({ kind: 'sync', point: SyncPoint.CreateHooks });
   }
-  ops.push(input.noPivot ? { kind: 'move_chroot' } : { kind: 'pivot_root' });
+  if (sharedMountNs) ops.push({ kind: 'chroot', path: input.rootfs, chdir: true }); // as runc: no namespace to pivot
+  else ops.push(input.noPivot ? { kind: 'move_chroot' } : { kind: 'pivot_root' });
   if (spec.root?.readonly) {
     ops.push({ kind: 'remount', target: '/', flags: c.MS_RDONLY, clearFlags: 0, targetMode: 'as-is' });
   }
@@ -153,15 +156,42 @@ export function planContainer(input: ContainerPlanInput): Plan {
   const file = process.args[0]!;
   ops.push({ kind: 'resolve_exec', file, env });
   ops.push({ kind: 'close_fds', preserve: input.preserveFds ?? 0 });
+  // A notifying filter goes where runc puts it, before the start gate: `create` is still
+  // there to hand its notify fd to the listener.
+  const notify = usesNotify(linux.seccomp);
+  if (process.noNewPrivileges && notify) ops.push(...seccompOps(linux.seccomp));
   if (input.gatePath !== undefined) {
     ops.push({ kind: 'pdeathsig', signal: 0 }); // from here the container outlives `husk create`
     ops.push({ kind: 'sync', point: SyncPoint.Ready });
     ops.push({ kind: 'wait_gate' });
   }
   for (const hook of hooks.startContainer ?? []) ops.push(hookOp('startContainer', hook));
-  if (process.noNewPrivileges) ops.push(...seccompOps(linux.seccomp));
+  if (process.noNewPrivileges && !notify) ops.push(...seccompOps(linux.seccomp));
   ops.push({ kind: 'exec', file, args: process.args, env });
-  return { cloneFlags, ops };
+  return { cloneFlags, ops, ...(detached.length > 0 && { detachedMounts: detached }) };
+}
+
+/**
+ * What a container without a mount namespace cannot have, refused before anything
+ * is made: runc would apply these in the host's own mount namespace (make "/" rslave,
+ * bind the rootfs, mount every entry of `mounts` on the host, where they stay after
+ * the container is gone); husk touches no mount then and only chroots.
+ */
+function refuseWithoutMountNamespace(spec: Spec, input: ContainerPlanInput): void {
+  const why = 'without a mount namespace (linux.namespaces has no "mount") it would change the host\'s own mounts';
+  const linux = spec.linux ?? {};
+  if ((spec.mounts?.length ?? 0) > 0) throw new SpecError('mounts', `cannot be mounted ${why}`);
+  if (spec.root?.readonly) throw new SpecError('root.readonly', `cannot be applied ${why}`);
+  if (linux.rootfsPropagation !== undefined) throw new SpecError('linux.rootfsPropagation', `cannot be applied ${why}`);
+  if ((linux.devices?.length ?? 0) > 0) {
+    throw new SpecError('linux.devices', 'cannot be created without a mount namespace: the nodes would be made in the host\'s filesystem and outlive the container');
+  }
+  if (Object.keys(linux.sysctl ?? {}).length > 0) {
+    throw new SpecError('linux.sysctl', 'cannot be written without a mount namespace: there is no procfs of the container to write them through');
+  }
+  if (input.rootfsTmpfs || input.noPivot) {
+    throw new SpecError('linux.namespaces', `a ${input.rootfsTmpfs ? 'tmpfs rootfs' : '--no-pivot jail'} needs a mount namespace`);
+  }
 }
 
 /**
@@ -188,7 +218,7 @@ function hookOp(name: string, hook: Hook): PlanOp {
   return { kind: 'hook', name, path: hook.path, args: hook.args ?? [hook.path], env: hook.env ?? [], timeout: hook.timeout ?? 0 };
 }
 
-function planRootfs(input: ContainerPlanInput, ops: PlanOp[], ns: { inUserNs: boolean; ownsNetwork: boolean }): void {
+function planRootfs(input: ContainerPlanInput, ops: PlanOp[], detached: DetachedMount[], ns: { inUserNs: boolean; ownsNetwork: boolean }): void {
   const { spec, rootfs } = input;
   const linux = spec.linux ?? {};
   const rootPropagation =
@@ -209,7 +239,7 @@ function planRootfs(input: ContainerPlanInput, ops: PlanOp[], ns: { inUserNs: bo
 
   const mounts = spec.mounts ?? [];
   const sysfsFromHost = ns.inUserNs && !ns.ownsNetwork;
-  mounts.forEach((mount, i) => planMount(input, sysfsFromHost ? hostSysfs(mount) : mount, `mounts[${i}]`, ops));
+  mounts.forEach((mount, i) => planMount(input, sysfsFromHost ? hostSysfs(mount) : mount, `mounts[${i}]`, ops, detached));
 
   const devBound = mounts.some((m) => posix.normalize(m.destination) === '/dev' && isBind(m));
   if (!devBound) {
@@ -246,23 +276,39 @@ function isBind(mount: Mount): boolean {
   return mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
-function planMount(input: ContainerPlanInput, mount: Mount, where: string, ops: PlanOp[]): void {
-  if (mount.uidMappings !== undefined || mount.gidMappings !== undefined) {
-    throw new SpecError(`${where}.uidMappings`, 'idmapped mounts are not supported by husk');
-  }
+function planMount(input: ContainerPlanInput, mount: Mount, where: string, ops: PlanOp[], detached: DetachedMount[]): void {
   const target = posix.normalize(isAbsolute(mount.destination) ? mount.destination : `/${mount.destination}`);
   const options = parseMountOptions(mount.options, where);
   const type = mount.type ?? (isBind(mount) ? 'bind' : undefined);
+  const bind = type === 'bind' || (options.flags & c.MS_BIND) !== 0;
+  const idmapped = options.idmap !== null || mount.uidMappings !== undefined || mount.gidMappings !== undefined;
+  if (idmapped && !bind) {
+    throw new SpecError(where, 'idmapped mounts (idmap, ridmap, uidMappings) are only supported for bind mounts, as in runc');
+  }
+  if (options.tmpcopyup && type !== 'tmpfs') {
+    throw new SpecError(where, `tmpcopyup copies a directory into a new tmpfs: it does not apply to a ${type ?? 'typeless'} mount`);
+  }
   if (type === 'cgroup' || type === 'cgroup2') {
     planCgroupMount(input.cgroupMount, target, options.flags, ops);
-    return;
-  }
-  if (type === 'bind' || (options.flags & c.MS_BIND) !== 0) {
+  } else if (bind) {
     const source = mount.source ?? '';
     if (source === '') throw new SpecError(`${where}.source`, 'a bind mount needs a source');
     const hostSource = isAbsolute(source) ? source : join(input.bundle, source);
-    const bindFlags = c.MS_BIND | (options.flags & c.MS_REC);
-    ops.push({ kind: 'mount', source: hostSource, target, fstype: null, flags: bindFlags, data: null, targetMode: 'in-root-mkdir' });
+    const recursive = (options.flags & c.MS_REC) !== 0;
+    if (idmapped) {
+      // The runtime clones the source tree detached (open_tree), idmaps it with a user
+      // namespace of the mount's mappings, and the child attaches it (move_mount).
+      const linux = input.spec.linux ?? {};
+      const uidMappings = mount.uidMappings ?? linux.uidMappings;
+      const gidMappings = mount.gidMappings ?? linux.gidMappings;
+      if (uidMappings === undefined || gidMappings === undefined || uidMappings.length === 0 || gidMappings.length === 0) {
+        throw new SpecError(`${where}.uidMappings`, 'an idmapped mount needs uidMappings and gidMappings (its own, or those of the container\'s user namespace)');
+      }
+      detached.push({ opIndex: ops.length, source: hostSource, recursive, idmap: { uidMappings, gidMappings, recursive: options.idmap === 'ridmap' } });
+      ops.push({ kind: 'move_mount', treeFd: -1, target, targetMode: 'in-root-mkdir', what: `idmapped bind ${hostSource}` });
+    } else {
+      ops.push({ kind: 'mount', source: hostSource, target, fstype: null, flags: c.MS_BIND | (options.flags & c.MS_REC), data: null, targetMode: 'in-root-mkdir' });
+    }
     // A bind ignores other flags: they take a remount of the new mount.
     const attributes = options.flags & ~(c.MS_BIND | c.MS_REC | c.MS_REMOUNT);
     if (attributes !== 0 || options.clearFlags !== 0) {
@@ -278,8 +324,11 @@ function planMount(input: ContainerPlanInput, mount: Mount, where: string, ops: 
       flags: options.flags,
       data: options.data,
       targetMode: 'in-root-mkdir',
+      ...(options.tmpcopyup && { copyUp: true }),
     });
   }
+  const { set, clear } = options.recursive;
+  if (set !== 0 || clear !== 0) ops.push({ kind: 'mount_setattr', target, attrSet: set, attrClear: clear, recursive: true });
   for (const flags of options.propagation) {
     ops.push({ kind: 'mount', source: null, target, fstype: null, flags, data: null, targetMode: 'in-root' });
   }

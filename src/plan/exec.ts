@@ -15,6 +15,11 @@ export interface ExecPlanInput {
   seccomp?: LinuxSeccomp | undefined;
   preserveFds?: number;
   stdio?: [number, number, number];
+  /**
+   * The init's root (/proc/<init>/root) when the container shares our mount namespace
+   * (it has none of its own): no setns moves us there, so the process chroots into it.
+   */
+  chroot?: string;
 }
 
 // The user namespace first (it grants the rights to enter the others), the mount
@@ -41,6 +46,7 @@ export function planExec(input: ExecPlanInput): Plan {
   ];
   const joins = [...input.joins].sort((a, b) => joinOrder.indexOf(a.type) - joinOrder.indexOf(b.type));
   for (const join of joins) ops.push({ kind: 'setns', path: join.path, nstype: cloneFlagOf[join.type], what: join.type });
+  if (input.chroot !== undefined) ops.push({ kind: 'chroot', path: input.chroot, chdir: true });
   if (joins.some((j) => j.type === 'pid')) ops.push({ kind: 'fork' });
 
   ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio, seccomp: input.seccomp }));

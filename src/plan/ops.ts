@@ -1,3 +1,4 @@
+import type { LinuxIDMapping } from '../spec/types.js';
 /**
  * The vocabulary of the child's plan: each op is one step the cloned child takes
  * with raw system calls (native/child.cc); kinds and fields are declared in
@@ -17,6 +18,23 @@ export interface Plan<Op extends { kind: string } = PlanOp> {
   /** Namespaces created by clone3 itself (CLONE_NEW*). */
   cloneFlags: number;
   ops: Op[];
+  /** Mounts the runtime prepares before the clone; each fills in the treeFd of its move_mount op. */
+  detachedMounts?: DetachedMount[];
+}
+
+/**
+ * An idmapped bind, made by the runtime (it has the privileges over the source's
+ * filesystem that a child in a user namespace lacks, as runc 1.2 does): open_tree
+ * (OPEN_TREE_CLONE) of the source, mount_setattr(MOUNT_ATTR_IDMAP) with a user
+ * namespace holding the mappings, then the child attaches it (move_mount).
+ */
+export interface DetachedMount {
+  /** The move_mount op this tree is for. */
+  opIndex: number;
+  source: string;
+  /** rbind: the whole tree beneath source, not just its top mount. */
+  recursive: boolean;
+  idmap: { uidMappings: LinuxIDMapping[]; gidMappings: LinuxIDMapping[]; recursive: boolean };
 }
 
 /** A human description of an op, used in errors: "mount proc on /proc". */
@@ -34,6 +52,10 @@ export function describeOp(op: PlanOp): string {
       return op.source === null
         ? `set mount propagation of ${op.target}`
         : `mount ${op.fstype ?? 'bind'} ${op.source} on ${op.target}`;
+    case 'move_mount':
+      return `mount ${op.what} on ${op.target}`;
+    case 'mount_setattr':
+      return `set the attributes of ${op.target}${op.recursive ? ' and the mounts beneath it' : ''}`;
     case 'remount':
       return `remount ${op.target}`;
     case 'mknod':

@@ -97,7 +97,13 @@ export const opSchema = {
     data: f.nullableString(),
     targetMode: f.pathMode(),
     sourceInRoot: f.optionalBool(),
+    /** tmpcopyup: the new mount starts with a copy of what the directory it covers holds (native/copy_up.h). */
+    copyUp: f.optionalBool(),
   },
+  /** Attach the detached mount tree treeFd (an idmapped bind the runtime made, Plan.detachedMounts) at target. */
+  move_mount: { treeFd: f.int(), target: f.string(), targetMode: f.pathMode(), what: f.label() },
+  /** mount_setattr(2) on the mount at target: MOUNT_ATTR_* to set and clear; recursive = AT_RECURSIVE. */
+  mount_setattr: { target: f.string(), attrSet: f.int(), attrClear: f.int(), recursive: f.bool() },
   /** clearFlags: locked flags of the mount that this remount drops on purpose. */
   remount: { target: f.string(), flags: f.int(), clearFlags: f.int(), targetMode: f.pathMode() },
   /** uid < 0: keep the owner. */

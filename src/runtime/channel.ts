@@ -11,6 +11,12 @@ const enum WireType {
   Pid = 5,
 }
 
+/** What an fd the child passes is (native/sync_proto.h SyncFdKind). */
+export const enum FdKind {
+  PtyMaster = 1,
+  SeccompNotify = 2,
+}
+
 /** What the child can say (youki-style typed sync messages). */
 export type ChildMessage =
   /** The socket closed: the child exec'd (it is close-on-exec) or died. */
@@ -18,7 +24,7 @@ export type ChildMessage =
   /** Op `op` failed with `errno`; `status` is a wait status for a failed hook. */
   | { type: 'error'; op: number; errno: number; status: number }
   | { type: 'point'; point: SyncPoint }
-  /** An fd passed with SCM_RIGHTS (kind 1 = the console pty master). */
+  /** An fd passed with SCM_RIGHTS (its kind: FdKind). */
   | { type: 'fd'; kind: number; fd: number }
   /** A grandchild announcing itself (after the fork into a pid namespace): its pid, as we see it. */
   | { type: 'pid'; pid: number };

@@ -25,7 +25,10 @@ import { validateSpec } from '../spec/validate.js';
 import type { ContainerStatus, Spec, State } from '../spec/types.js';
 import { ChildHandle, type Exit, exitStatusCode } from './child.js';
 import { withDefaultDevices } from './devices.js';
+import { FdKind } from './channel.js';
 import { deliverConsole } from './console.js';
+import { sendToSeccompListener } from './seccomp-listener.js';
+import { prepareDetachedMounts } from './detached-mounts.js';
 import { ContainerError } from './errors.js';
 import { runHooks, runHooksWarnOnly } from './hooks.js';
 import { checkSpecSupport } from './host-support.js';
@@ -162,6 +165,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   };
   let init: ChildHandle | undefined;
   let cgroupFd: number | undefined;
+  let trees: number[] = [];
   /** The init's pid and start time, in state.json from the moment it exists. */
   const recordInit = (pid: number): void => {
     record.pid = pid;
@@ -170,6 +174,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   };
   try {
     store.write(record);
+    trees = await prepareDetachedMounts(plan);
     if (options.generated !== undefined) mkdirSync(rootfs, { mode: 0o755 });
     if (options.notifySocket !== undefined) makeNotifyDir(store.dir(id));
     native.mkfifo(gatePath, 0o622);
@@ -215,7 +220,10 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
         },
         // The init forked inside a joined or new pid namespace (the child relays for it).
         onPid: (pid) => recordInit(pid),
-        onFd: (_kind, fd) => deliverConsole(options, fd),
+        onFd: (kind, fd) => {
+          if (kind === FdKind.SeccompNotify) sendToSeccompListener(spec.linux?.seccomp, fd, record.pid ?? init!.pid, toOciState(record, 'creating'));
+          else deliverConsole(options, fd);
+        },
       },
       cgroupFd,
     );
@@ -229,6 +237,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     throw error;
   } finally {
     if (cgroupFd !== undefined) closeSync(cgroupFd);
+    for (const fd of trees) closeSync(fd); // the child has them (or failed)
   }
   return { id, pid: record.pid ?? init.pid, init };
 }

@@ -5,12 +5,14 @@ import { SyncPoint } from '../plan/ops.js';
 import type { Process } from '../spec/types.js';
 import { validateProcess } from '../spec/validate.js';
 import { managerOf, type RuntimeOptions, statusOf } from './container.js';
+import { FdKind } from './channel.js';
 import { deliverConsole } from './console.js';
+import { sendToSeccompListener } from './seccomp-listener.js';
 import { ContainerError } from './errors.js';
 import { checkProcessSupport, probeHostSecurity } from './host-support.js';
 import { launchPlan } from './launch.js';
 import type { SpawnedProcess } from './spawn.js';
-import { StateStore } from './state.js';
+import { StateStore, toOciState } from './state.js';
 
 export interface ExecOptions {
   /** The command; replaces the container's process.args. */
@@ -73,6 +75,7 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
     lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
     seccomp: record.seccomp,
     preserveFds: options.preserveFds ?? 0,
+    ...(!joins.some((j) => j.type === 'mount') && { chroot: `/proc/${init}/root` }),
   });
   const cgroup = managerOf(record);
   let pid: number | undefined;
@@ -81,7 +84,10 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
       if (point === SyncPoint.AfterClone) await cgroup?.addProcess(handle.pid);
     },
     onPid: (forked) => (pid = forked),
-    onFd: (_kind, fd) => deliverConsole(options, fd),
+    onFd: (kind, fd) => {
+      if (kind === FdKind.SeccompNotify) sendToSeccompListener(record.seccomp, fd, pid ?? child.pid, toOciState(record, 'running'));
+      else deliverConsole(options, fd);
+    },
   });
   return { pid: pid ?? child.pid, wait: () => child.wait(), kill: (signal) => child.kill(signal) };
 }

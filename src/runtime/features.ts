@@ -36,7 +36,7 @@ export function runtimeFeatures(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: { 'io.github.husk.version': version, 'io.github.husk.checkpoint.enabled': 'false' },
   };

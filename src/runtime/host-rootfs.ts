@@ -2,7 +2,10 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import { defaultSpec } from '../spec/defaults.js';
 import type { Mount, Spec } from '../spec/types.js';
 
-/** Host directories the embedded default rootfs shares read-only (as bubblewrap's --ro-bind). */
+/**
+ * Host directories the embedded default rootfs shares read-only (as bubblewrap's --ro-bind),
+ * recursively: a mount beneath /usr or /etc is read-only too (mount_setattr AT_RECURSIVE).
+ */
 const sharedDirs = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc'];
 
 export interface HostRootfs {
@@ -30,7 +33,7 @@ export function hostRootfsSpec(args: string[], hostname: string, terminal: boole
       continue;
     }
     if (stat.isSymbolicLink()) symlinks.push([readlinkSync(dir), dir]);
-    else if (stat.isDirectory()) binds.push({ destination: dir, type: 'bind', source: dir, options: ['rbind', 'ro', 'nosuid', 'nodev'] });
+    else if (stat.isDirectory()) binds.push({ destination: dir, type: 'bind', source: dir, options: ['rbind', 'rro', 'rnosuid', 'rnodev'] });
   }
   const tmp: Mount = { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] };
   spec.mounts = [...(spec.mounts ?? []), ...binds, tmp];

@@ -18,6 +18,15 @@
  * - Per syscall: rules with args first, in spec order (a rule's args are ANDed;
  *   several rules are ORed: the first that matches decides), then the first rule
  *   without args (it matches everything left), else the default action.
+ * - runc's -ENOSYS stub (libcontainer/seccomp/patchbpf): unless the default action
+ *   lets syscalls through (ALLOW, LOG, TRACE), a syscall numbered above the largest
+ *   one the profile names (per arch) gets ENOSYS instead of the default action, so a
+ *   libc newer than the profile sees "not implemented" and falls back (clone3 ->
+ *   clone, faccessat2 -> faccessat) rather than failing on EPERM.
+ * - SCMP_ACT_NOTIFY: the filter is installed with SECCOMP_FILTER_FLAG_NEW_LISTENER
+ *   and its notify fd goes to listenerPath (src/runtime/seccomp-listener.ts); it may
+ *   not be the default action, nor apply to sendmsg, with which the child hands the
+ *   notify fd to the runtime (runc refuses write, its own hand-off, likewise).
  */
 import { SpecError } from '../spec/errors.js';
 import type { LinuxSeccomp, LinuxSeccompArg, LinuxSyscall } from '../spec/types.js';
@@ -69,6 +78,9 @@ export const BPF = {
   RET_K: 0x06, // return k
 } as const;
 
+/** SECCOMP_FILTER_FLAG_NEW_LISTENER: seccomp(2) returns the notify fd. */
+export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
+
 const filterFlags: Record<string, number> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1,
   SECCOMP_FILTER_FLAG_LOG: 2,
@@ -76,8 +88,8 @@ const filterFlags: Record<string, number> = {
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32,
 };
 
-/** The actions husk compiles (SCMP_ACT_NOTIFY is recognized and refused). */
-export const SECCOMP_ACTIONS = ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'] as const;
+/** The actions husk compiles. */
+export const SECCOMP_ACTIONS = ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'] as const;
 export const SECCOMP_OPERATORS = ['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE'] as const;
 /** Filter flag names seccomp(2) takes from linux.seccomp.flags. */
 export const SECCOMP_FLAGS: readonly string[] = Object.keys({ SECCOMP_FILTER_FLAG_TSYNC: 1, SECCOMP_FILTER_FLAG_LOG: 2, SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32 });
@@ -91,6 +103,7 @@ export const foreignArches = new Set([
 ]);
 
 const EPERM = 1;
+const ENOSYS = 38;
 
 /** The SECCOMP_RET_* value of an action; errnoRet for ERRNO and TRACE (default EPERM, as runc). */
 export function actionValue(action: string, errnoRet: number | undefined, where: string): number {
@@ -116,7 +129,7 @@ export function actionValue(action: string, errnoRet: number | undefined, where:
     case 'SCMP_ACT_LOG':
       return SECCOMP_RET.LOG;
     case 'SCMP_ACT_NOTIFY':
-      throw new SpecError(where, 'SCMP_ACT_NOTIFY (seccomp user notification) is not supported by husk');
+      return SECCOMP_RET.USER_NOTIF;
     default:
       throw new SpecError(where, `unknown seccomp action "${action}"`);
   }
@@ -247,8 +260,23 @@ function syscallBlock(rules: Rule[], defaultAction: number): SockFilter[] {
   return assemble(items);
 }
 
-/** Dispatch on the syscall number in A over `table`; ends in the default action. */
-function dispatch(syscalls: LinuxSyscall[], table: Readonly<Record<string, number>>, defaultAction: number): SockFilter[] {
+/** The largest number in `table` of a syscall the profile names (undefined: none known). */
+function lastSyscall(syscalls: LinuxSyscall[], table: Readonly<Record<string, number>>): number | undefined {
+  let last: number | undefined;
+  for (const sys of syscalls) {
+    for (const name of sys.names) {
+      const nr = Object.hasOwn(table, name) ? table[name]! : undefined;
+      if (nr !== undefined && (last === undefined || nr > last)) last = nr;
+    }
+  }
+  return last;
+}
+
+/**
+ * Dispatch on the syscall number in A over `table`; ends in the default action.
+ * With `enosys`, a number above the largest the profile names returns ENOSYS first.
+ */
+function dispatch(syscalls: LinuxSyscall[], table: Readonly<Record<string, number>>, defaultAction: number, enosys: boolean): SockFilter[] {
   const byNr = new Map<number, Rule[]>();
   syscalls.forEach((sys, i) => {
     const where = `linux.seccomp.syscalls[${i}]`;
@@ -263,6 +291,8 @@ function dispatch(syscalls: LinuxSyscall[], table: Readonly<Record<string, numbe
     }
   });
   const out: SockFilter[] = [];
+  const last = enosys ? lastSyscall(syscalls, table) : undefined;
+  if (last !== undefined) out.push(...guard(BPF.JMP_JGT_K, last, [ret(SECCOMP_RET.ERRNO + ENOSYS)]));
   for (const [nr, rules] of byNr) out.push(...guard(BPF.JMP_JEQ_K, nr, syscallBlock(rules, defaultAction)));
   out.push(ret(defaultAction));
   return out;
@@ -283,11 +313,26 @@ export function compileSeccomp(seccomp: LinuxSeccomp, hostArch: string = process
   if (hostArch !== 'x64') {
     throw new SpecError('linux.seccomp', `seccomp filters are built for x86_64 hosts only (this host is ${hostArch})`);
   }
-  if (seccomp.listenerPath !== undefined) {
-    throw new SpecError('linux.seccomp.listenerPath', 'seccomp user notification is not supported by husk');
+  if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY') {
+    throw new SpecError('linux.seccomp.defaultAction', 'SCMP_ACT_NOTIFY cannot be the default action (as in runc): the child could not hand the notify fd over');
   }
   const defaultAction = actionValue(seccomp.defaultAction, seccomp.defaultErrnoRet, 'linux.seccomp.defaultAction');
-  const flags = seccompFlags(seccomp.flags);
+  let flags = seccompFlags(seccomp.flags);
+  const syscalls = seccomp.syscalls ?? [];
+  if (usesNotify(seccomp)) {
+    if (seccomp.listenerPath === undefined || seccomp.listenerPath === '') {
+      throw new SpecError('linux.seccomp.listenerPath', 'SCMP_ACT_NOTIFY needs a listenerPath, the unix socket the notify fd is sent to');
+    }
+    syscalls.forEach((sys, i) => {
+      if (sys.action === 'SCMP_ACT_NOTIFY' && sys.names.includes('sendmsg')) {
+        throw new SpecError(`linux.seccomp.syscalls[${i}]`, 'SCMP_ACT_NOTIFY cannot be used for sendmsg: the container\'s init hands the notify fd to the runtime with it');
+      }
+    });
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  }
+  // runc's -ENOSYS stub, unless the default lets everything through anyway.
+  const permissive = ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(seccomp.defaultAction);
+  const enosys = !permissive && defaultAction !== SECCOMP_RET.ERRNO + ENOSYS;
 
   let i386 = false;
   let x32 = false;
@@ -299,14 +344,13 @@ export function compileSeccomp(seccomp: LinuxSeccomp, hostArch: string = process
     }
   });
 
-  const syscalls = seccomp.syscalls ?? [];
   const badArch = ret(SECCOMP_RET.KILL_PROCESS);
   const x32Section: SockFilter[] = x32
     ? [
         { code: BPF.ALU_AND_K, jt: 0, jf: 0, k: ~X32_SYSCALL_BIT >>> 0 },
         // x32's own syscalls (512+) have no x86_64 name: the default action
         ...guard(BPF.JMP_JGE_K, 512, [ret(defaultAction)]),
-        ...dispatch(syscalls, x86_64Syscalls, defaultAction),
+        ...dispatch(syscalls, x86_64Syscalls, defaultAction, enosys),
       ]
     : [badArch];
   const x86_64Section: SockFilter[] = [
@@ -314,11 +358,11 @@ export function compileSeccomp(seccomp: LinuxSeccomp, hostArch: string = process
     // nr -1 (a tracer skipping the syscall) is no x32 call: the default action, as libseccomp
     ...guard(BPF.JMP_JEQ_K, 0xffffffff, [ret(defaultAction)]),
     ...guard(BPF.JMP_JGE_K, X32_SYSCALL_BIT, x32Section),
-    ...dispatch(syscalls, x86_64Syscalls, defaultAction),
+    ...dispatch(syscalls, x86_64Syscalls, defaultAction, enosys),
   ];
   const filter: SockFilter[] = [...assemble([ld(SECCOMP_DATA.arch)]), ...guard(BPF.JMP_JEQ_K, AUDIT_ARCH_X86_64, x86_64Section)];
   if (i386) {
-    filter.push(...guard(BPF.JMP_JEQ_K, AUDIT_ARCH_I386, [...assemble([ld(SECCOMP_DATA.nr)]), ...dispatch(syscalls, i386Syscalls, defaultAction)]));
+    filter.push(...guard(BPF.JMP_JEQ_K, AUDIT_ARCH_I386, [...assemble([ld(SECCOMP_DATA.nr)]), ...dispatch(syscalls, i386Syscalls, defaultAction, enosys)]));
   }
   filter.push(badArch);
 
@@ -326,6 +370,11 @@ export function compileSeccomp(seccomp: LinuxSeccomp, hostArch: string = process
     throw new SpecError('linux.seccomp.syscalls', `the seccomp filter needs ${filter.length} BPF instructions, more than the kernel's ${BPF_MAXINSNS}`);
   }
   return { flags, filter };
+}
+
+/** Whether a rule of the profile notifies a listener (SCMP_ACT_NOTIFY). */
+export function usesNotify(seccomp: LinuxSeccomp | undefined): boolean {
+  return (seccomp?.syscalls ?? []).some((sys) => sys.action === 'SCMP_ACT_NOTIFY');
 }
 
 /**

@@ -4,9 +4,14 @@
  * dropped without noNewPrivileges, right before exec with it. Real containers,
  * the static testinit as their process.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
 import { useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle } from '../../helpers/rootfs.js';
+import { ensureTestinit } from '../../helpers/testinit.js';
 import type { LinuxSeccomp, Spec, State } from '../../../src/spec/types.js';
 
 const { husk, bundles, newId } = useHuskSuite();
@@ -126,13 +131,21 @@ describe('seccomp', () => {
     expect(String((await husk.run(['list', '-q'])).stdout).trim()).toBe('');
   });
 
-  it('refuses SCMP_ACT_NOTIFY at create, naming the rule, and leaves nothing behind', async () => {
-    const result = await runWith(['true'], denyMknod({ action: 'SCMP_ACT_NOTIFY' }));
-    expect(result.exitCode).not.toBe(0);
-    expect(result.stderr).toMatch(/linux\.seccomp\.syscalls\[0\]\.action: SCMP_ACT_NOTIFY .*not supported/);
-    expect(String((await husk.run(['list', '-q'])).stdout).trim()).toBe('');
+  it("runc's -ENOSYS stub: a syscall newer than the profile knows gets ENOSYS, an older unlisted one the default", async () => {
+    const profile: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: allowList, action: 'SCMP_ACT_ALLOW' }] };
+    // 1000: above every syscall of the list (and of the kernel); 90 (chmod): below, and not listed
+    expect((await runWith(['syscall', '1000'], profile)).stdout.trim()).toBe('ENOSYS');
+    expect((await runWith(['syscall', '90'], profile)).stdout.trim()).toBe('EPERM');
+    // a permissive default gets no stub: the kernel's own answer
+    expect((await runWith(['syscall', '1000'], denyMknod())).stdout.trim()).toBe('ENOSYS');
   });
 
+  it('refuses SCMP_ACT_NOTIFY without a listenerPath at create, naming it, and leaves nothing behind', async () => {
+    const result = await runWith(['true'], denyMknod({ action: 'SCMP_ACT_NOTIFY' }));
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/^husk: .*linux\.seccomp\.listenerPath: SCMP_ACT_NOTIFY needs a listenerPath/);
+    expect(String((await husk.run(['list', '-q'])).stdout).trim()).toBe('');
+  });
   it('husk exec gets the container\'s filter too', async () => {
     for (const noNewPrivileges of [true, false]) {
       const bundle = await makeTestBundle({
@@ -155,5 +168,91 @@ describe('seccomp', () => {
       expect(String((await husk.run(['exec', id, '/bin/testinit', 'echo', 'hi'])).stdout).trim()).toBe('hi');
       await husk.run(['delete', '--force', id]);
     }
+  });
+});
+
+describe('seccomp user notification (SCMP_ACT_NOTIFY, listenerPath)', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A listener (testinit seccomp-listener) on a fresh socket: answers one notification with -answer. */
+  async function listener(answer: number): Promise<{ socket: string; stateFile: string; done: ResultPromise }> {
+    const dir = mkdtempSync(join(tmpdir(), 'husk-seccomp-agent-'));
+    dirs.push(dir);
+    const socket = join(dir, 'agent.sock');
+    const stateFile = join(dir, 'state.json');
+    const done = execa(ensureTestinit(), ['seccomp-listener', socket, stateFile, String(answer)], { reject: false, timeout: 60_000 });
+    await new Promise<void>((resolve, reject) => {
+      done.stdout!.once('data', () => resolve());
+      done.once('exit', () => reject(new Error('the listener exited before it was ready')));
+    });
+    return { socket, stateFile, done };
+  }
+
+  const notifyMkdir = (socket: string): LinuxSeccomp => ({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    listenerPath: socket,
+    listenerMetadata: 'husk-test-metadata',
+    syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+  });
+  const ENOMEDIUM = 123;
+
+  for (const noNewPrivileges of [true, false]) {
+    it(`sends the notify fd and the process state to the listener, which answers the container's syscall (noNewPrivileges ${noNewPrivileges})`, async () => {
+      const agent = await listener(ENOMEDIUM);
+      const bundle = await makeTestBundle({
+        args: ['mkdir', '/tmp/notified'],
+        mutate: (spec: Spec) => {
+          spec.linux!.seccomp = notifyMkdir(agent.socket);
+          spec.process!.noNewPrivileges = noNewPrivileges;
+        },
+      });
+      bundles.push(bundle);
+      const id = newId('notify');
+      const result = await husk.run(['run', '--bundle', bundle.dir, id]);
+      expect(String(result.stderr)).toBe('');
+      expect(String(result.stdout).trim()).toBe('ENOMEDIUM'); // the listener's answer, not the kernel's
+      const agentResult = await agent.done;
+      expect(agentResult.exitCode).toBe(0);
+      expect(String(agentResult.stdout)).toMatch(/^notified nr=(83|258)$/m); // mkdir or mkdirat
+      const sent = JSON.parse(readFileSync(agent.stateFile, 'utf8')) as { ociVersion: string; fds: string[]; pid: number; metadata: string; state: State };
+      expect(sent).toMatchObject({ fds: ['seccompFd'], metadata: 'husk-test-metadata', state: { id, status: 'creating', bundle: bundle.dir } });
+      expect(sent.pid).toBe(sent.state.pid);
+      expect(sent.ociVersion).toMatch(/^1\./);
+      husk.expectGone(id);
+    });
+  }
+
+  it('husk exec hands its own notify fd to the listener', async () => {
+    const first = await listener(0); // takes the init's fd and leaves
+    const bundle = await makeTestBundle({ args: ['sleep', '300'], mutate: (spec: Spec) => (spec.linux!.seccomp = notifyMkdir(first.socket)) });
+    bundles.push(bundle);
+    const id = newId('notify-exec');
+    expect((await husk.detached(['run', '-d', '--bundle', bundle.dir, id])).stderr).toBe('');
+    expect((await first.done).exitCode).toBe(0);
+    rmSync(first.socket);
+    // the same listenerPath, a new listener for the exec'd process
+    const second = execa(ensureTestinit(), ['seccomp-listener', first.socket, first.stateFile, String(ENOMEDIUM)], { reject: false, timeout: 60_000 });
+    await new Promise<void>((resolve) => second.stdout!.once('data', () => resolve()));
+    const exec = await husk.run(['exec', id, '/bin/testinit', 'mkdir', '/tmp/x']);
+    expect(String(exec.stderr)).toBe('');
+    expect(String(exec.stdout).trim()).toBe('ENOMEDIUM');
+    expect((await second).exitCode).toBe(0);
+    const sent = JSON.parse(readFileSync(first.stateFile, 'utf8')) as { pid: number; state: State };
+    expect(sent.state).toMatchObject({ id, status: 'running' });
+    expect(sent.pid).not.toBe(sent.state.pid); // the exec'd process, not the init
+    await husk.run(['delete', '--force', id]);
+  });
+
+  it('a listener that is not there fails create with the path, leaving nothing', async () => {
+    const bundle = await makeTestBundle({ mutate: (spec: Spec) => (spec.linux!.seccomp = notifyMkdir('/nonexistent/agent.sock')) });
+    bundles.push(bundle);
+    const id = newId('notify');
+    const result = await husk.run(['run', '--bundle', bundle.dir, id]);
+    expect(result.exitCode).not.toBe(0);
+    expect(String(result.stderr)).toMatch(/^husk: send the seccomp notify fd to the listener \/nonexistent\/agent\.sock \(connect\): ENOENT/);
+    husk.expectGone(id);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { constants as c } from '../../../src/native/index.js';
 import { makedev, planContainer, type ContainerPlanInput } from '../../../src/plan/container.js';
 import { planExec } from '../../../src/plan/exec.js';
-import { parseMountOptions } from '../../../src/plan/mount-options.js';
+import { MOUNT_ATTR, MS_POSIXACL, parseMountOptions } from '../../../src/plan/mount-options.js';
 import { SyncPoint, type PlanOp } from '../../../src/plan/ops.js';
 import { defaultSpec } from '../../../src/spec/defaults.js';
 import { SpecError } from '../../../src/spec/errors.js';
@@ -132,10 +132,116 @@ describe('planContainer', () => {
   });
 
   it('refuses what it cannot do, naming the JSON path', () => {
-    const noMountNs = (): unknown => planContainer(input((spec) => (spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'mount'))));
-    expect(noMountNs).toThrow(new SpecError('linux.namespaces', 'a new mount namespace is required (the rootfs is set up in it)'));
-    const idmap = (): unknown => planContainer(input((spec) => spec.mounts!.push({ destination: '/x', type: 'bind', source: '/x', options: ['idmap'] })));
-    expect(idmap).toThrow('mounts[7].options[0]: mount option "idmap" is not supported by husk');
+    const idmapTmpfs = (): unknown => planContainer(input((spec) => spec.mounts!.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] })));
+    expect(idmapTmpfs).toThrow(/^mounts\[7\]: idmapped mounts .* only supported for bind mounts/);
+    const noMappings = (): unknown => planContainer(input((spec) => spec.mounts!.push({ destination: '/x', type: 'bind', source: '/x', options: ['rbind', 'idmap'] })));
+    expect(noMappings).toThrow(/^mounts\[7\]\.uidMappings: an idmapped mount needs uidMappings and gidMappings/);
+    const copyupBind = (): unknown => planContainer(input((spec) => spec.mounts!.push({ destination: '/x', type: 'bind', source: '/x', options: ['rbind', 'tmpcopyup'] })));
+    expect(copyupBind).toThrow(/^mounts\[7\]: tmpcopyup .* does not apply to a bind mount/);
+  });
+
+  it('applies recursive attributes with mount_setattr after the mount, and tmpcopyup as part of the tmpfs mount', () => {
+    const ops = planContainer(
+      input((spec) => {
+        spec.mounts!.push({ destination: '/data', type: 'bind', source: '/srv', options: ['rbind', 'rro', 'rnosuid', 'nodev'] });
+        spec.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755', 'acl'] });
+      }),
+    ).ops;
+    const i = ops.findIndex((op) => op.kind === 'mount' && op.target === '/data');
+    expect(ops[i]).toMatchObject({ kind: 'mount', source: '/srv', flags: c.MS_BIND | c.MS_REC });
+    expect(ops[i + 1]).toMatchObject({ kind: 'remount', target: '/data', flags: c.MS_NODEV });
+    expect(ops[i + 2]).toEqual({ kind: 'mount_setattr', target: '/data', attrSet: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID, attrClear: 0, recursive: true });
+    const etc = ops.find((op) => op.kind === 'mount' && op.target === '/etc');
+    expect(etc).toMatchObject({ fstype: 'tmpfs', flags: MS_POSIXACL, data: 'mode=755', copyUp: true });
+  });
+
+  it('plans an idmapped bind as a tree the runtime prepares and the child attaches', () => {
+    const mapping = [{ containerID: 0, hostID: 1000, size: 10 }];
+    const plan = planContainer(
+      input((spec) => {
+        spec.mounts!.push({ destination: '/a', type: 'bind', source: 'data', options: ['rbind', 'ridmap', 'ro'], uidMappings: mapping, gidMappings: mapping });
+      }),
+    );
+    const i = plan.ops.findIndex((op) => op.kind === 'move_mount');
+    expect(plan.ops[i]).toMatchObject({ kind: 'move_mount', treeFd: -1, target: '/a', targetMode: 'in-root-mkdir' });
+    expect(plan.ops[i + 1]).toMatchObject({ kind: 'remount', target: '/a', flags: c.MS_RDONLY });
+    expect(plan.detachedMounts).toEqual([{ opIndex: i, source: '/b/data', recursive: true, idmap: { uidMappings: mapping, gidMappings: mapping, recursive: true } }]);
+    expect(plan.ops.some((op) => op.kind === 'mount' && op.target === '/a')).toBe(false);
+  });
+
+  it("an idmap option without mappings takes the container's user namespace mappings", () => {
+    const uid = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const plan = planContainer(
+      input((spec) => {
+        spec.linux!.namespaces!.push({ type: 'user' });
+        spec.linux!.uidMappings = uid;
+        spec.linux!.gidMappings = uid;
+        spec.mounts!.push({ destination: '/a', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
+      }),
+    );
+    expect(plan.detachedMounts?.[0]).toMatchObject({ source: '/srv', recursive: false, idmap: { uidMappings: uid, gidMappings: uid, recursive: false } });
+  });
+
+  describe('without a mount namespace', () => {
+    const bare = (mutate?: (spec: Spec) => void): ContainerPlanInput =>
+      input((spec) => {
+        spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'mount');
+        spec.mounts = [];
+        delete spec.root!.readonly;
+        delete spec.linux!.maskedPaths;
+        delete spec.linux!.readonlyPaths;
+        mutate?.(spec);
+      });
+
+    it('mounts nothing and chroots into the rootfs', () => {
+      const plan = planContainer(bare());
+      expect(plan.cloneFlags & c.CLONE_NEWNS).toBe(0);
+      const touching = plan.ops.filter((op) => ['mount', 'remount', 'mknod', 'mask', 'readonly', 'pivot_root', 'move_chroot', 'enter_rootfs', 'mount_setattr', 'move_mount', 'symlink'].includes(op.kind));
+      expect(touching).toEqual([]);
+      expect(plan.ops.filter((op) => op.kind === 'chroot')).toEqual([{ kind: 'chroot', path: '/b/rootfs', chdir: true }]);
+    });
+
+    it('refuses what would change the host', () => {
+      const refuse = (mutate: (spec: Spec) => void, path: string, options: Partial<ContainerPlanInput> = {}): void => {
+        let error: unknown;
+        try {
+          planContainer({ ...bare(mutate), ...options });
+        } catch (e) {
+          error = e;
+        }
+        expect(error, path).toBeInstanceOf(SpecError);
+        expect((error as SpecError).jsonPath).toBe(path);
+      };
+      refuse((spec) => (spec.mounts = [{ destination: '/proc', type: 'proc', source: 'proc' }]), 'mounts');
+      refuse((spec) => (spec.root!.readonly = true), 'root.readonly');
+      refuse((spec) => (spec.linux!.rootfsPropagation = 'private'), 'linux.rootfsPropagation');
+      refuse((spec) => (spec.linux!.devices = [{ type: 'c', path: '/dev/x', major: 1, minor: 3 }]), 'linux.devices');
+      refuse((spec) => (spec.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }), 'linux.sysctl');
+      refuse(() => {}, 'linux.namespaces', { noPivot: true });
+    });
+  });
+
+  it('joins a mount namespace by path last, then sets up and pivots the rootfs inside it', () => {
+    const plan = planContainer(
+      input((spec) => {
+        spec.linux!.namespaces = spec.linux!.namespaces!.map((n) => (n.type === 'mount' ? { type: 'mount', path: '/proc/77/ns/mnt' } : n));
+      }),
+    );
+    expect(plan.cloneFlags & c.CLONE_NEWNS).toBe(0);
+    const order = kinds(plan.ops);
+    const setns = plan.ops.findIndex((op) => op.kind === 'setns');
+    expect(plan.ops[setns]).toMatchObject({ path: '/proc/77/ns/mnt', nstype: c.CLONE_NEWNS });
+    expect(setns).toBeLessThan(order.indexOf('enter_rootfs'));
+    expect(order).toContain('pivot_root');
+    expect(order).toContain('mask');
+  });
+
+  it('installs a notifying filter before the start gate even with noNewPrivileges, others right before exec', () => {
+    const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
+    const notify = kinds(planContainer(input((spec) => (spec.linux!.seccomp = seccomp))).ops);
+    expect(notify.indexOf('seccomp')).toBeLessThan(notify.indexOf('wait_gate'));
+    const plain = kinds(planContainer(input((spec) => (spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }))).ops);
+    expect(plain.indexOf('seccomp')).toBe(plain.length - 2);
   });
 });
 
@@ -221,7 +327,35 @@ describe('helpers', () => {
       clearFlags: c.MS_RDONLY,
       propagation: [c.MS_SLAVE | c.MS_REC],
       data: 'mode=755,size=65536k',
+      recursive: { set: 0, clear: 0 },
+      idmap: null,
+      tmpcopyup: false,
     });
+  });
+
+  it("parses the recursive attributes as runc's recAttrFlags, the access time as one field", () => {
+    const A = MOUNT_ATTR;
+    expect(parseMountOptions(['rro', 'rnosuid', 'rnodev', 'rnoexec', 'rnosymfollow', 'rnodiratime'], 'm').recursive).toEqual({
+      set: A.RDONLY | A.NOSUID | A.NODEV | A.NOEXEC | A.NOSYMFOLLOW | A.NODIRATIME,
+      clear: 0,
+    });
+    expect(parseMountOptions(['rro', 'rrw', 'rsuid', 'rdev', 'rexec', 'rsymfollow', 'rdiratime'], 'm').recursive).toEqual({
+      set: 0,
+      clear: A.RDONLY | A.NOSUID | A.NODEV | A.NOEXEC | A.NOSYMFOLLOW | A.NODIRATIME,
+    });
+    expect(parseMountOptions(['rnoatime'], 'm').recursive).toEqual({ set: A.NOATIME, clear: A._ATIME });
+    expect(parseMountOptions(['rnoatime', 'rstrictatime'], 'm').recursive).toEqual({ set: A.STRICTATIME, clear: A._ATIME });
+    expect(parseMountOptions(['rnoatime', 'ratime'], 'm').recursive).toEqual({ set: A.RELATIME, clear: A._ATIME });
+    expect(parseMountOptions(['rrelatime'], 'm').recursive).toEqual({ set: A.RELATIME, clear: A._ATIME });
+    expect(parseMountOptions(['rstrictatime', 'rnorelatime'], 'm').recursive).toEqual({ set: A.STRICTATIME, clear: A._ATIME });
+  });
+
+  it('takes acl/noacl as MS_POSIXACL, idmap/ridmap and tmpcopyup as what they are, none as data', () => {
+    expect(parseMountOptions(['acl', 'size=1k'], 'm')).toMatchObject({ flags: MS_POSIXACL, data: 'size=1k' });
+    expect(parseMountOptions(['acl', 'noacl'], 'm')).toMatchObject({ flags: 0, clearFlags: MS_POSIXACL, data: null });
+    expect(parseMountOptions(['ridmap'], 'm')).toMatchObject({ idmap: 'ridmap', data: null });
+    expect(parseMountOptions(['tmpcopyup'], 'm')).toMatchObject({ tmpcopyup: true, data: null });
+    expect(parseMountOptions(['tmpcopyup', 'notmpcopyup'], 'm')).toMatchObject({ tmpcopyup: false, data: null });
   });
 
   it('computes device numbers as glibc makedev does', () => {

@@ -6,7 +6,9 @@ import {
   BPF_MAXINSNS,
   compileSeccomp,
   packFilter,
+  SECCOMP_FILTER_FLAG_NEW_LISTENER,
   SECCOMP_RET,
+  usesNotify,
   X32_SYSCALL_BIT,
 } from '../../../src/seccomp/compile.js';
 import { i386Syscalls, x86_64Syscalls } from '../../../src/seccomp/syscall-tables.js';
@@ -83,7 +85,7 @@ describe('compileSeccomp: shape', () => {
     expect(filter.length).toBeLessThanOrEqual(BPF_MAXINSNS);
     expect(filter.some((i) => i.code === BPF.JMP_JA)).toBe(true);
     for (const name of ['read', 'mkdir', 'seccomp']) expect(runFilter(filter, { nr: nr(name), arch: AUDIT_ARCH_X86_64 })).toBe(SECCOMP_RET.ALLOW);
-    expect(runFilter(filter, { nr: 1000, arch: AUDIT_ARCH_X86_64 })).toBe(ERRNO(EPERM));
+    expect(runFilter(filter, { nr: 1000, arch: AUDIT_ARCH_X86_64 })).toBe(ERRNO(ENOSYS)); // newer than the profile: runc's stub
     expect(runFilter(filter, { nr: i386Syscalls['mkdir']!, arch: AUDIT_ARCH_I386 })).toBe(SECCOMP_RET.ALLOW);
   });
 
@@ -219,9 +221,14 @@ describe('compileSeccomp: errors', () => {
     expect((error as SpecError).rule).toMatch(rule);
   };
 
-  it('refuses SCMP_ACT_NOTIFY and a listener, clearly', () => {
-    fails({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, 'linux.seccomp.syscalls[0].action', /not supported/);
-    fails({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/x.sock' }, 'linux.seccomp.listenerPath', /not supported/);
+  it('refuses SCMP_ACT_NOTIFY without a listener, as the default action, or on sendmsg', () => {
+    fails({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, 'linux.seccomp.listenerPath', /needs a listenerPath/);
+    fails({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/run/x.sock' }, 'linux.seccomp.defaultAction', /cannot be the default action/);
+    fails(
+      { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/x.sock', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }, { names: ['mkdir', 'sendmsg'], action: 'SCMP_ACT_NOTIFY' }] },
+      'linux.seccomp.syscalls[1]',
+      /cannot be used for sendmsg/,
+    );
   });
 
   it('names unknown actions, ops, flags, arches and bad arg indexes', () => {
@@ -243,5 +250,71 @@ describe('compileSeccomp: errors', () => {
 
   it('is for x86_64 hosts only', () => {
     expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }, 'arm64')).toThrow(/x86_64 hosts only/);
+  });
+});
+
+describe('compileSeccomp: SCMP_ACT_NOTIFY', () => {
+  const notifyMkdir: LinuxSeccomp = {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    listenerPath: '/run/agent.sock',
+    syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+  };
+
+  it('returns USER_NOTIF for the rule and asks seccomp(2) for a listener fd', () => {
+    const { flags } = compileSeccomp(notifyMkdir, 'x64');
+    expect(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER).toBe(SECCOMP_FILTER_FLAG_NEW_LISTENER);
+    expect(decide(notifyMkdir, 'mkdirat')).toBe(SECCOMP_RET.USER_NOTIF);
+    expect(decide(notifyMkdir, 'read')).toBe(SECCOMP_RET.ALLOW);
+    expect(usesNotify(notifyMkdir)).toBe(true);
+  });
+
+  it('a listenerPath alone asks for no listener (nothing would notify it)', () => {
+    const { flags } = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock' }, 'x64');
+    expect(flags).toBe(0);
+  });
+});
+
+describe("compileSeccomp: runc's -ENOSYS stub", () => {
+  // A default-deny allow-list that knows nothing newer than openat2 (437).
+  const old: LinuxSeccomp = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+    syscalls: [{ names: ['read', 'write', 'openat2', 'mkdir'], action: 'SCMP_ACT_ALLOW' }],
+  };
+
+  it('answers ENOSYS above the largest syscall the profile names, the default action below it', () => {
+    expect(nr('openat2')).toBe(437);
+    expect(decide(old, 'faccessat2')).toBe(ERRNO(ENOSYS)); // 439: newer than the profile
+  });
+
+  it('keeps the default action for an unlisted syscall older than the newest listed', () => {
+    expect(decide(old, 'chmod')).toBe(ERRNO(EPERM)); // 90
+    expect(decide(old, 'clone3')).toBe(ERRNO(EPERM)); // 435, below openat2: runc's stub has the same blind spot
+    expect(decide(old, 'openat2')).toBe(SECCOMP_RET.ALLOW);
+    expect(decide(old, 'mkdir')).toBe(SECCOMP_RET.ALLOW);
+  });
+
+  it('does so per arch: i386 numbers against the i386 table, x32 against x86_64 below 512', () => {
+    const { filter } = compileSeccomp(old, 'x64');
+    expect(runFilter(filter, { nr: i386Syscalls['faccessat2']!, arch: AUDIT_ARCH_I386 })).toBe(ERRNO(ENOSYS));
+    expect(runFilter(filter, { nr: i386Syscalls['chmod']!, arch: AUDIT_ARCH_I386 })).toBe(ERRNO(EPERM));
+    expect(runFilter(filter, { nr: (X32_SYSCALL_BIT | nr('faccessat2')) >>> 0, arch: AUDIT_ARCH_X86_64 })).toBe(ERRNO(ENOSYS));
+    expect(runFilter(filter, { nr: (X32_SYSCALL_BIT | 520) >>> 0, arch: AUDIT_ARCH_X86_64 })).toBe(ERRNO(EPERM)); // x32's own
+  });
+
+  it('is left out when the default action lets syscalls through, or already is ENOSYS', () => {
+    for (const defaultAction of ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE']) {
+      const p: LinuxSeccomp = { defaultAction, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] };
+      expect(decide(p, 'faccessat2'), defaultAction).not.toBe(ERRNO(ENOSYS));
+    }
+    const enosys: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: ENOSYS, syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] };
+    const without: LinuxSeccomp = { ...enosys, defaultErrnoRet: EPERM };
+    expect(compileSeccomp(enosys, 'x64').filter.length).toBe(compileSeccomp(without, 'x64').filter.length - 2);
+  });
+
+  it('applies to a kill default too', () => {
+    const kill: LinuxSeccomp = { defaultAction: 'SCMP_ACT_KILL_PROCESS', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] };
+    expect(decide(kill, 'write')).toBe(ERRNO(ENOSYS)); // write (1) > read (0)
+    expect(decide(kill, 'read')).toBe(SECCOMP_RET.ALLOW);
   });
 });
