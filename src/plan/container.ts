@@ -124,7 +124,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'fork' });
     ops.push({ kind: 'pdeathsig', signal: 9 });
   }
-  if (newNs.has('time')) ops.push(...timeNamespaceOps(linux.timeOffsets));
+  if (newNs.has('time')) ops.push(...timeNamespaceOps(linux.timeOffsets, userNs || joinedUser));
   if (newNs.has('cgroup')) ops.push({ kind: 'unshare', flags: c.CLONE_NEWCGROUP, what: 'CLONE_NEWCGROUP' });
   if (spec.hostname !== undefined) ops.push({ kind: 'sethostname', name: spec.hostname });
   if (spec.domainname !== undefined) ops.push({ kind: 'setdomainname', name: spec.domainname });
@@ -201,10 +201,17 @@ function refuseWithoutMountNamespace(spec: Spec, input: ContainerPlanInput): voi
  * process has entered it. The offsets go through the host's /proc (we have not
  * pivoted yet), as /proc/self.
  */
-function timeNamespaceOps(offsets: Record<string, LinuxTimeOffset> | undefined): PlanOp[] {
+function timeNamespaceOps(offsets: Record<string, LinuxTimeOffset> | undefined, inUserNs: boolean): PlanOp[] {
   const ops: PlanOp[] = [{ kind: 'unshare', flags: c.CLONE_NEWTIME, what: 'CLONE_NEWTIME' }];
   const lines = Object.entries(offsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`);
-  if (lines.length > 0) ops.push({ kind: 'write_file', path: '/proc/self/timens_offsets', content: lines.join(''), create: false });
+  if (lines.length > 0) {
+    const write: PlanOp = { kind: 'write_file', path: '/proc/self/timens_offsets', content: lines.join(''), create: false };
+    // A non-dumpable process's /proc files belong to the host's root, which the mapped
+    // root of a user namespace is not: dumpable for this one write (runc's nsexec does the
+    // same while its parent writes the id maps), then not again.
+    if (inUserNs) ops.push({ kind: 'dumpable', value: 1 }, write, { kind: 'dumpable', value: 0 });
+    else ops.push(write);
+  }
   ops.push({ kind: 'setns', path: '/proc/self/ns/time_for_children', nstype: c.CLONE_NEWTIME, what: 'time' });
   return ops;
 }

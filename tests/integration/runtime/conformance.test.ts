@@ -420,3 +420,38 @@ describe('the terminal: consoleSize and /dev/console', () => {
     expect((await run).exitCode).toBe(0);
   });
 });
+
+describe('more combinations', () => {
+  it('husk exec -t: the exec\'d process\'s pty has its process.consoleSize', async () => {
+    const bundle = await hostToolsBundle(['/bin/sh', '-c', 'exec sleep 300']);
+    const id = newId('exec-size');
+    expect((await husk.detached(['run', '-d', '--bundle', bundle.dir, id])).exitCode).toBe(0);
+    try {
+      const processFile = join(bundle.dir, 'sized.json');
+      writeFileSync(processFile, JSON.stringify({
+        terminal: true,
+        consoleSize: { height: 11, width: 22 },
+        args: ['/bin/sh', '-c', 'stty size'],
+        cwd: '/',
+        user: { uid: 0, gid: 0 },
+        env: ['PATH=/usr/bin:/bin'],
+      }));
+      const result = await husk.run(['exec', '-t', '--process', processFile, id]);
+      expect(String(result.stdout).trim()).toBe('11 22');
+    } finally {
+      await husk.run(['delete', '--force', id]);
+    }
+  });
+
+  it('a time namespace with offsets inside a new user namespace', async () => {
+    const bundle = await hostToolsBundle(['/bin/sh', '-c', 'cat /proc/self/timens_offsets; id -u'], (spec) => {
+      spec.linux!.namespaces!.push({ type: 'time' }, { type: 'user' });
+      spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      spec.linux!.timeOffsets = { boottime: { secs: 42 } };
+    });
+    const result = await husk.run(['run', '--bundle', bundle.dir, newId('timens-userns')]);
+    expect(result.stderr).toBe('');
+    expect(String(result.stdout).trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['monotonic 0 0', 'boottime 42 0', '0']);
+  });
+});

@@ -277,6 +277,15 @@ describe('process and container attributes', () => {
       { kind: 'setns', path: '/proc/self/ns/time_for_children', nstype: c.CLONE_NEWTIME, what: 'time' },
     ]);
     expect(i).toBeLessThan(kinds(plan.ops).indexOf('pivot_root'));
+    // In a user namespace the write needs the child's /proc files to be its own: dumpable for that write only.
+    const inUserNs = planContainer(input((spec) => {
+      spec.linux!.namespaces!.push({ type: 'time' }, { type: 'user' });
+      spec.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      spec.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      spec.linux!.timeOffsets = { boottime: { secs: 1 } };
+    }));
+    const w = inUserNs.ops.findIndex((op) => op.kind === 'write_file' && op.path === '/proc/self/timens_offsets');
+    expect([inUserNs.ops[w - 1], inUserNs.ops[w + 1]]).toEqual([{ kind: 'dumpable', value: 1 }, { kind: 'dumpable', value: 0 }]);
   });
 
   it('sets scheduler, I/O priority, personality and memory policy while every capability is held', () => {
