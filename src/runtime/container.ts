@@ -120,6 +120,9 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   }
   if (options.args !== undefined && spec.process !== undefined) spec.process.args = options.args;
   for (const warning of checkSpecSupport(spec)) warnTo(rt)(`warning: ${warning}`);
+  // What `exec` starts from is the config's process, without what systemd passed to this
+  // create (runc exec reads config.json again): its fds and socket are the init's alone.
+  const configProcess = spec.process === undefined ? undefined : structuredClone(spec.process);
   if (options.notifySocket !== undefined) addNotifySocket(spec, store.dir(id));
   const listenFds = options.listenFds ?? 0;
   addListenFds(spec, listenFds);
@@ -159,7 +162,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     ...(spec.annotations !== undefined && { annotations: spec.annotations }),
     created: new Date().toISOString(),
     cgroup: cgroup.toJSON(),
-    ...(spec.process !== undefined && { process: spec.process }),
+    ...(configProcess !== undefined && { process: configProcess }),
     ...(spec.linux?.seccomp !== undefined && { seccomp: spec.linux.seccomp }),
     hooks: { ...(spec.hooks?.poststart && { poststart: spec.hooks.poststart }), ...(spec.hooks?.poststop && { poststop: spec.hooks.poststop }) },
   };

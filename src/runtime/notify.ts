@@ -12,7 +12,7 @@
  *   kept open for the container's process, ahead of --preserve-fds, with
  *   LISTEN_FDS=<n> and LISTEN_PID=1 in its environment.
  */
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { native } from '../native/index.js';
 import type { Spec } from '../spec/types.js';
@@ -72,6 +72,7 @@ export function openNotifyRelay(stateDir: string, hostSocket: string): NotifyRel
   const dir = notifyDir(stateDir);
   if (!existsSync(dir)) return undefined;
   const path = join(dir, 'notify.sock');
+  rmSync(path, { force: true }); // left by a start that failed
   const fd = native.unixDgramBind(path);
   let closed = false;
   const close = (): void => {

@@ -220,8 +220,9 @@ describe('NOTIFY_SOCKET and LISTEN_FDS (systemd), as runc passes them', () => {
       // run -d returned after the relay: the messages are there already.
       expect(listener.messages()).toEqual(['READY=1', `MAINPID=${pid}`, 'BARRIER=1']);
       // Inside: the socket's directory, read-only, at runc's path.
-      const inside = await husk.run(['exec', id, '/bin/sh', '-c', 'cat /dev/shm/seen; grep " /run/notify " /proc/self/mounts']);
-      expect(String(inside.stdout)).toMatch(/^\/run\/notify\/notify\.sock\n\S+ \/run\/notify \S+ ro,/);
+      // husk exec starts from the config's process, as runc exec: not the init's NOTIFY_SOCKET.
+      const inside = await husk.run(['exec', id, '/bin/sh', '-c', 'cat /dev/shm/seen; echo "exec=${NOTIFY_SOCKET:-none}"; grep " /run/notify " /proc/self/mounts']);
+      expect(String(inside.stdout)).toMatch(/^\/run\/notify\/notify\.sock\nexec=none\n\S+ \/run\/notify \S+ ro,/);
       await husk.run(['delete', '--force', id]);
       husk.expectGone(id);
     } finally {
