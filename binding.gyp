@@ -31,7 +31,8 @@
         "native/fdwait.cc",
         "native/cgroup_devices.cc",
         "native/systemd_bus.cc",
-        "native/notify_socket.cc"
+        "native/notify_socket.cc",
+        "native/netdev.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE"],

@@ -5,6 +5,7 @@
 #include "cgroup_devices.h"
 #include "fdwait.h"
 #include "launch.h"
+#include "netdev.h"
 #include "notify_socket.h"
 #include "syscalls.h"
 #include "systemd_bus.h"
@@ -17,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSystemdBus(env, exports);
   InitNotifySocket(env, exports);
   exports.Set("launch", Napi::Function::New(env, Launch, "launch"));
+  exports.Set("moveNetDevice", Napi::Function::New(env, MoveNetDevice, "moveNetDevice"));
   exports.Set("waitReadable", Napi::Function::New(env, WaitReadable, "waitReadable"));
   exports.Set("waitAny", Napi::Function::New(env, WaitAny, "waitAny"));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv, "syncRecv"));

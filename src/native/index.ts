@@ -157,6 +157,8 @@ export interface HuskNative {
   mkfifo(path: string, mode: number): void;
   flock(fd: number, operation: number): boolean;
   sendFdToSocket(path: string, fd: number, name?: string): void;
+  /** linux.netDevices: moves a network interface into the network namespace netnsFd, renamed, up, its permanent addresses kept. */
+  moveNetDevice(hostName: string, netnsFd: number, newName: string): void;
   /** A detached, idmapped clone of the mount tree at source (open_tree + mount_setattr); returns its fd. */
   openTreeIdmapped(source: string, recursive: boolean, usernsFd: number, recursiveIdmap: boolean): number;
   setWindowSize(fd: number, rows: number, columns: number): void;

@@ -138,7 +138,9 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'write_file', path: '/proc/self/oom_score_adj', content: String(process.oomScoreAdj), create: false });
   }
   const hooks = spec.hooks ?? {};
-  if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
+  // linux.netDevices are moved by the runtime there too, before any hook runs.
+  const netDevices = Object.keys(linux.netDevices ?? {}).length > 0;
+  if (netDevices || (hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
     ops.push({ kind: 'sync', point: SyncPoint.CreateHooks });
   }
   if (sharedMountNs) ops.push({ kind: 'chroot', path: input.rootfs, chdir: true }); // as runc: no namespace to pivot

@@ -27,6 +27,7 @@ import { ChildHandle, type Exit, exitStatusCode } from './child.js';
 import { withDefaultDevices } from './devices.js';
 import { FdKind } from './channel.js';
 import { deliverConsole } from './console.js';
+import { moveNetDevices } from './net-devices.js';
 import { sendToSeccompListener } from './seccomp-listener.js';
 import { prepareDetachedMounts } from './detached-mounts.js';
 import { ContainerError } from './errors.js';
@@ -209,6 +210,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
           } else if (point === SyncPoint.IdMaps) {
             writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
           } else if (point === SyncPoint.CreateHooks) {
+            moveNetDevices(spec.linux?.netDevices, record.pid ?? child.pid);
             const state = toOciState(record, 'creating');
             await runHooks('prestart', spec.hooks?.prestart, state);
             await runHooks('createRuntime', spec.hooks?.createRuntime, state);

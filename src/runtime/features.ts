@@ -37,6 +37,7 @@ export function runtimeFeatures(): Record<string, unknown> {
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: true } },
+      netDevices: { enabled: true },
     },
     annotations: { 'io.github.husk.version': version, 'io.github.husk.checkpoint.enabled': 'false' },
   };

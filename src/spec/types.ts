@@ -181,6 +181,13 @@ export interface Linux {
   personality?: LinuxPersonality;
   /** runtime-spec 1.3: the process's NUMA memory policy (set_mempolicy). */
   memoryPolicy?: LinuxMemoryPolicy;
+  /** runtime-spec 1.3: interfaces of the runtime's network namespace (the keys) moved into the container's. */
+  netDevices?: Record<string, LinuxNetDevice>;
+}
+
+export interface LinuxNetDevice {
+  /** Its name in the container (default: the same as in the runtime's namespace). */
+  name?: string;
 }
 
 export interface LinuxMemoryPolicy {

@@ -315,6 +315,9 @@ export function validateSpec(raw: unknown, options: ValidateOptions = {}): Spec 
       fail(at('linux', key), 'needs a user namespace (add {"type": "user"} to linux.namespaces)');
     }
   }
+  if (Object.keys((linux['netDevices'] as Obj | undefined) ?? {}).length > 0 && !has('network')) {
+    fail('linux.netDevices', 'needs a network namespace to move the devices into (add {"type": "network"} to linux.namespaces)');
+  }
   if (linux['timeOffsets'] !== undefined && !has('time')) {
     fail('linux.timeOffsets', 'needs a time namespace (add {"type": "time"} to linux.namespaces)');
   }
@@ -574,11 +577,31 @@ function validateLinux(linux: Obj, path: string): void {
     }
   });
 
+  optional(
+    linux,
+    'netDevices',
+    path,
+    mapOf((value, dPath) => {
+      const device = object(value, dPath);
+      optional(device, 'name', dPath, interfaceName);
+    }),
+  );
+  for (const host of Object.keys((linux['netDevices'] as Obj | undefined) ?? {})) interfaceName(host, entry(at(path, 'netDevices'), host));
+
   optional(linux, 'personality', path, (value, pPath) => {
     const personality = object(value, pPath);
     oneOf(required(personality, 'domain', pPath), at(pPath, 'domain'), PERSONALITY_DOMAINS, 'personality domain');
     optional(personality, 'flags', pPath, strings);
   });
+}
+
+/** A network interface name the kernel accepts (dev_valid_name): 1 to 15 bytes, not "." or "..", no "/", ":" or space. */
+function interfaceName(value: unknown, path: string): string {
+  const name = string(value, path);
+  if (name === '' || Buffer.byteLength(name) > 15 || name === '.' || name === '..' || /[/:\s]/.test(name)) {
+    fail(path, `${JSON.stringify(name)} is not a valid network interface name (1 to 15 bytes, not "." or "..", no "/", ":" or whitespace)`);
+  }
+  return name;
 }
 
 function validateDevice(value: unknown, path: string): void {

@@ -236,6 +236,14 @@ describe('planContainer', () => {
     expect(order).toContain('mask');
   });
 
+  it('stops at the CreateHooks sync point for linux.netDevices, which the runtime moves there', () => {
+    const ops = planContainer(input((spec) => (spec.linux!.netDevices = { dummy0: { name: 'eth1' } }))).ops;
+    const sync = ops.findIndex((op) => op.kind === 'sync' && op.point === SyncPoint.CreateHooks);
+    expect(sync).toBeGreaterThan(-1);
+    expect(sync).toBeLessThan(kinds(ops).indexOf('pivot_root'));
+    expect(planContainer(input()).ops.some((op) => op.kind === 'sync' && op.point === SyncPoint.CreateHooks)).toBe(false);
+  });
+
   it('installs a notifying filter before the start gate even with noNewPrivileges, others right before exec', () => {
     const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
     const notify = kinds(planContainer(input((spec) => (spec.linux!.seccomp = seccomp))).ops);

@@ -193,6 +193,11 @@ const failures: [string, (c: Json) => void, string][] = [
   // annotations
   ['annotation not a string', (c) => (c.annotations = { 'org.example': 1 }), 'annotations["org.example"]: must be a string, got the number 1'],
   ['annotations an array', (c) => (c.annotations = ['a']), 'annotations: must be an object, got an array'],
+  // linux.netDevices (1.3)
+  ['netDevices without a network namespace', (c) => (c.linux.netDevices = { eth1: {} }), 'linux.netDevices: needs a network namespace to move the devices into (add {"type": "network"} to linux.namespaces)'],
+  ['netDevices entry not an object', (c) => ((c.linux.namespaces.push({ type: 'network' })), (c.linux.netDevices = { eth1: 'ctr0' })), 'linux.netDevices["eth1"]: must be an object, got the string "ctr0"'],
+  ['netDevices name too long', (c) => ((c.linux.namespaces.push({ type: 'network' })), (c.linux.netDevices = { eth1: { name: 'a-name-of-16-chr' } })), 'linux.netDevices["eth1"].name: "a-name-of-16-chr" is not a valid network interface name (1 to 15 bytes, not "." or "..", no "/", ":" or whitespace)'],
+  ['netDevices host name with a slash', (c) => ((c.linux.namespaces.push({ type: 'network' })), (c.linux.netDevices = { 'a/b': {} })), 'linux.netDevices["a/b"]: "a/b" is not a valid network interface name (1 to 15 bytes, not "." or "..", no "/", ":" or whitespace)'],
   // linux: namespaces
   [
     'unknown namespace',
@@ -394,7 +399,7 @@ describe('validateSpec', () => {
     const config = withChange((c) => {
       c.futureField = { x: 1 };
       c.process.futureFlag = true;
-      c.linux.netDevices = { eth0: {} };
+      c.linux.futureLinuxField = { eth0: {} };
       c.linux.namespaces[0].extra = 1;
       c.hooks = { prestrat: 'typo is just an unknown field' };
     });
