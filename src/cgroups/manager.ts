@@ -37,6 +37,12 @@ export interface SerializedCgroup {
   hierarchies: CgroupHierarchy[];
   /** Set when systemd owns the cgroup (the systemd driver): its scope unit. */
   systemd?: SystemdUnit;
+  /**
+   * The cgroup is this container's (made by it, found empty, or its systemd scope started),
+   * so killAll and destroy may act on it. false before that and after a refused create;
+   * absent in records written before it existed (taken as true).
+   */
+  claimed?: boolean;
 }
 
 export interface CgroupManager {
@@ -222,6 +228,15 @@ function readProcs(dir: string, into: Set<number>): void {
   for (const e of entries) if (e.isDirectory()) readProcs(join(dir, e.name), into);
 }
 
+/** The refusal of an existing cgroup that holds processes (runc's words). */
+function refuseNonEmpty(dir: string): void {
+  const pids = new Set<number>();
+  readProcs(dir, pids);
+  if (pids.size > 0) {
+    throw new CgroupError(`container's cgroup is not empty: ${pids.size} process(es) found in ${dir}`, { path: dir, code: 'EBUSY', step: 'create' });
+  }
+}
+
 class FsCgroupManager implements CgroupManager {
   readonly placesFirstProcess = false;
 
@@ -229,6 +244,8 @@ class FsCgroupManager implements CgroupManager {
     readonly path: string,
     readonly layout: CgroupLayout,
     private readonly hierarchies: CgroupHierarchy[],
+    /** See SerializedCgroup.claimed. */
+    private claimed: boolean,
   ) {}
 
   private v1Dir(controller: string): string | undefined {
@@ -247,6 +264,13 @@ class FsCgroupManager implements CgroupManager {
     return dir === undefined ? undefined : { version: version === 'v1' ? 1 : 2, dir };
   }
 
+  /**
+   * Makes the cgroup in every hierarchy. One that exists already is used only if it holds no
+   * process (as runc: "container's cgroup is not empty"): processes there belong to someone
+   * else, another container with the same path or the same id under another --root, and a
+   * container must never kill them or remove their cgroup. Only what is made here is removed
+   * by destroy().
+   */
   create(): void {
     try {
       for (const h of this.hierarchies) {
@@ -264,6 +288,7 @@ class FsCgroupManager implements CgroupManager {
               const e = err as ErrnoLike;
               throw new CgroupError(`creating cgroup ${next}: ${e.code ?? String(err)}`, { path: next, code: e.code, errno: e.errno, step: 'create', cause: err });
             }
+            if (next === h.dir) refuseNonEmpty(next);
           }
           if (made) {
             h.createdDirs.push(next);
@@ -281,6 +306,12 @@ class FsCgroupManager implements CgroupManager {
       this.removeCreatedNow();
       throw err;
     }
+    this.claim();
+  }
+
+  /** From now on the cgroup is this container's (see SerializedCgroup.claimed). */
+  claim(): void {
+    this.claimed = true;
   }
 
   /** Undo of a failed create(): the directories are new and empty. */
@@ -361,6 +392,7 @@ class FsCgroupManager implements CgroupManager {
   }
 
   pids(): number[] {
+    if (!this.claimed) return [];
     const all = new Set<number>();
     for (const h of this.hierarchies) readProcs(h.dir, all);
     return [...all].sort((a, b) => a - b);
@@ -452,6 +484,7 @@ class FsCgroupManager implements CgroupManager {
         if (errnoCode(err) !== 'ESRCH') throw err;
       }
     };
+    if (!this.claimed) return; // not ours: whatever is in there belongs to someone else
     if (signal !== osConstants.signals.SIGKILL) {
       for (const pid of this.pids()) send(pid);
       return;
@@ -473,11 +506,13 @@ class FsCgroupManager implements CgroupManager {
   }
 
   async destroy(): Promise<void> {
+    if (!this.claimed) return;
     const deadline = Date.now() + WAIT_MS;
     let first: unknown;
     for (const h of this.hierarchies) {
       try {
-        await removeTree(h.dir, deadline);
+        // A cgroup found there (empty) when the container was made is left in place.
+        if (h.createdDirs.includes(h.dir)) await removeTree(h.dir, deadline);
         // Ancestors we created go too, unless something else lives there now.
         for (const d of [...h.createdDirs].reverse()) if (d !== h.dir) rmdirQuiet(d);
       } catch (err) {
@@ -488,7 +523,13 @@ class FsCgroupManager implements CgroupManager {
   }
 
   toJSON(): SerializedCgroup {
-    return { version: 1, path: this.path, layout: this.layout, hierarchies: this.hierarchies.map((h) => ({ ...h, createdDirs: [...h.createdDirs] })) };
+    return {
+      version: 1,
+      path: this.path,
+      layout: this.layout,
+      hierarchies: this.hierarchies.map((h) => ({ ...h, createdDirs: [...h.createdDirs] })),
+      claimed: this.claimed,
+    };
   }
 }
 
@@ -513,7 +554,7 @@ function hugepageSizes(): string[] {
 
 export function createCgroupManager(path: string, layout: CgroupLayout = detectCgroups()): CgroupManager {
   const own = path.startsWith('/') ? undefined : ownCgroups();
-  return new FsCgroupManager(path, layout, hierarchiesFor(path, layout, own));
+  return new FsCgroupManager(path, layout, hierarchiesFor(path, layout, own), false);
 }
 
 /**
@@ -561,6 +602,7 @@ class SystemdCgroupManager implements CgroupManager {
     if (this.started) return this.files.addProcess(pid);
     await startScope(this.unit, pid, this.description, systemdResourceProperties(this.pending));
     this.started = true;
+    this.files.claim();
     this.files.apply(this.pending);
   }
 
@@ -615,13 +657,15 @@ class SystemdCgroupManager implements CgroupManager {
 export function createSystemdCgroupManager(cgroupsPath: string | undefined, name: string, layout: CgroupLayout = detectCgroups()): CgroupManager {
   checkSystemdHost(layout);
   const unit = parseSystemdCgroupsPath(cgroupsPath, name);
-  return new SystemdCgroupManager(unit, `husk container ${name}`, false, new FsCgroupManager(unit.path, layout, hierarchiesFor(unit.path, layout, undefined)));
+  return new SystemdCgroupManager(unit, `husk container ${name}`, false, new FsCgroupManager(unit.path, layout, hierarchiesFor(unit.path, layout, undefined), false));
 }
 
 export function loadCgroupManager(saved: SerializedCgroup): CgroupManager {
   if (saved?.version !== 1 || !Array.isArray(saved.hierarchies)) {
     throw new CgroupError(`unrecognised saved cgroup state (version ${JSON.stringify(saved?.version)})`, { step: 'load' });
   }
-  const files = new FsCgroupManager(saved.path, saved.layout, saved.hierarchies.map((h) => ({ ...h, createdDirs: [...h.createdDirs] })));
+  const hierarchies = saved.hierarchies.map((h) => ({ ...h, createdDirs: [...h.createdDirs] }));
+  // A systemd scope is the container's once started; a record is written only after that.
+  const files = new FsCgroupManager(saved.path, saved.layout, hierarchies, saved.systemd !== undefined || (saved.claimed ?? true));
   return saved.systemd === undefined ? files : new SystemdCgroupManager(saved.systemd, saved.systemd.unit, true, files);
 }
