@@ -8,6 +8,7 @@ import { parseMountOptions, propagationFlags } from './mount-options.js';
 import { type DetachedMount, type Plan, type PlanOp, SyncPoint } from './ops.js';
 import { processOps, seccompOps } from './process.js';
 import { usesNotify } from '../seccomp/compile.js';
+import { checkSysctls, sysctlFile } from './sysctl.js';
 
 /** How /sys/fs/cgroup is given to the container, from the host's cgroup layout. */
 export type CgroupMountSource =
@@ -39,6 +40,8 @@ export interface ContainerPlanInput {
   home?: string;
   /** The container's 0, 1, 2 (default: inherit the runtime's). */
   stdio?: [number, number, number];
+  /** linux.namespaces' network path names the runtime's own network namespace (runc's isHostNetNS). */
+  joinsOwnNetworkNs?: boolean;
 }
 
 /** runc's default devices: created in /dev unless /dev is bound from the host. */
@@ -82,6 +85,12 @@ export function planContainer(input: ContainerPlanInput): Plan {
   if (sharedMountNs) refuseWithoutMountNamespace(spec, input);
   const userNs = newNs.has('user');
   const ops: PlanOp[] = [];
+  const has = (type: NamespaceType): boolean => namespaces.some((n) => n.type === type);
+  checkSysctls(linux.sysctl ?? {}, {
+    ipc: has('ipc'),
+    uts: has('uts'),
+    network: newNs.has('network') || (has('network') && !input.joinsOwnNetworkNs),
+  });
 
   const joins = namespaces.filter((ns) => ns.path);
   const joinedPid = joins.some((ns) => ns.type === 'pid');
@@ -265,7 +274,7 @@ function planRootfs(input: ContainerPlanInput, ops: PlanOp[], detached: Detached
   // Sysctls go through the container's /proc (relative to the rootfs, our cwd),
   // before readonlyPaths makes /proc/sys read-only, as runc orders them.
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    ops.push({ kind: 'write_file', path: `proc/sys/${key.replace(/\./g, '/')}`, content: value, create: false });
+    ops.push({ kind: 'write_file', path: `proc/sys/${sysctlFile(key, `linux.sysctl[${JSON.stringify(key)}]`)}`, content: value, create: false });
   }
   for (const path of linux.maskedPaths ?? []) ops.push({ kind: 'mask', path });
   for (const path of linux.readonlyPaths ?? []) ops.push({ kind: 'readonly', path });

@@ -35,6 +35,7 @@ import { runHooks, runHooksWarnOnly } from './hooks.js';
 import { checkSpecSupport } from './host-support.js';
 import { launchPlan } from './launch.js';
 import { addListenFds, addNotifySocket, makeNotifyDir, openNotifyRelay, type NotifyRelay } from './notify.js';
+import { checkProcSysMountpoints, joinsOwnNetworkNs } from './preflight.js';
 import { saveAppliedResources } from './resources.js';
 import { writeIdMaps } from './spawn.js';
 import { type ContainerRecord, deriveStatus, initAlive, procStat, StateStore, toOciState, validateId } from './state.js';
@@ -130,6 +131,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   if (spec.process?.terminal && options.consoleSocket === undefined && options.onConsole === undefined) {
     throw new ContainerError('the process has a terminal (process.terminal): give --console-socket, or run it in the foreground with `husk run`', 'EINVAL');
   }
+  checkProcSysMountpoints(spec, rootfs);
   const layout = detectCgroups();
   const resources = { ...spec.linux?.resources, devices: withDefaultDevices(spec.linux?.resources?.devices) };
   validateResources(resources, layout);
@@ -148,6 +150,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     cgroupMount: cgroupMountSource(cgroup, layout),
     rootfsTmpfs: options.generated !== undefined,
     home: homeOf(rootfs, spec.process?.user.uid ?? 0),
+    joinsOwnNetworkNs: joinsOwnNetworkNs(spec),
     ...(options.generated !== undefined && { rootfsSymlinks: options.generated.symlinks }),
     ...(options.stdio !== undefined && { stdio: options.stdio }),
   });
