@@ -152,10 +152,11 @@ export function planContainer(input: ContainerPlanInput): Plan {
   if (netDevices || (hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
     ops.push({ kind: 'sync', point: SyncPoint.CreateHooks });
   }
-  if (sharedMountNs) ops.push({ kind: 'chroot', path: input.rootfs, chdir: true }); // as runc: no namespace to pivot
-  else ops.push(input.noPivot ? { kind: 'move_chroot' } : { kind: 'pivot_root' });
-  if (spec.root?.readonly) {
-    ops.push({ kind: 'remount', target: '/', flags: c.MS_RDONLY, clearFlags: 0, targetMode: 'as-is' });
+  if (sharedMountNs) {
+    ops.push({ kind: 'chroot', path: input.rootfs, chdir: true }); // as runc: no namespace to pivot
+  } else {
+    ops.push(input.noPivot ? { kind: 'move_chroot' } : { kind: 'pivot_root' });
+    planInsideJail(spec, ops);
   }
 
   const containerOps: PlanOp[] = [];
@@ -239,13 +240,13 @@ function hookOp(name: string, hook: Hook): PlanOp {
 function planRootfs(input: ContainerPlanInput, ops: PlanOp[], detached: DetachedMount[], ns: { inUserNs: boolean; ownsNetwork: boolean }): void {
   const { spec, rootfs } = input;
   const linux = spec.linux ?? {};
-  const rootPropagation =
-    linux.rootfsPropagation !== undefined ? propagationFlags[linux.rootfsPropagation] : c.MS_SLAVE | c.MS_REC;
-  if (rootPropagation === undefined) {
-    throw new SpecError('linux.rootfsPropagation', `unknown propagation "${linux.rootfsPropagation}"`);
-  }
-  // Nothing mounted from here on may propagate back to the host.
-  ops.push({ kind: 'mount', source: null, target: '/', fstype: null, flags: rootPropagation, data: null, targetMode: 'as-is' });
+  rootPropagationOps(linux.rootfsPropagation); // refused now, applied once in the jail
+  // Nothing mounted from here on may propagate back to the host, whatever rootfsPropagation
+  // says: it applies to the container's root once pivot_root has made it one. No mount is
+  // shared from here to pivot_root, so neither the rootfs's parent (runc makes it private
+  // when it is shared: rootfsParentMountPrivate) nor the new root can make pivot_root fail
+  // with EINVAL, and the bind of the rootfs below is seen by no other namespace.
+  ops.push({ kind: 'mount', source: null, target: '/', fstype: null, flags: c.MS_SLAVE | c.MS_REC, data: null, targetMode: 'as-is' });
   if (input.rootfsTmpfs) {
     ops.push({ kind: 'mount', source: 'tmpfs', target: rootfs, fstype: 'tmpfs', flags: c.MS_NOSUID | c.MS_NODEV, data: 'mode=755', targetMode: 'as-is' });
   } else {
@@ -271,13 +272,39 @@ function planRootfs(input: ContainerPlanInput, ops: PlanOp[], detached: Detached
     if (mounts.some((m) => posix.normalize(m.destination) === '/dev/pts')) links.push(['pts/ptmx', '/dev/ptmx']);
     for (const [target, path] of links) ops.push({ kind: 'symlink', target, path });
   }
-  // Sysctls go through the container's /proc (relative to the rootfs, our cwd),
-  // before readonlyPaths makes /proc/sys read-only, as runc orders them.
+}
+
+/**
+ * What runc does once the rootfs is the root (pivot_root or --no-pivot): sysctls through the
+ * container's own /proc, before readonlyPaths makes /proc/sys read-only; masked and read-only
+ * paths; the root's propagation; the read-only root last.
+ */
+function planInsideJail(spec: Spec, ops: PlanOp[]): void {
+  const linux = spec.linux ?? {};
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    ops.push({ kind: 'write_file', path: `proc/sys/${sysctlFile(key, `linux.sysctl[${JSON.stringify(key)}]`)}`, content: value, create: false });
+    ops.push({ kind: 'write_file', path: `/proc/sys/${sysctlFile(key, `linux.sysctl[${JSON.stringify(key)}]`)}`, content: value, create: false });
   }
   for (const path of linux.maskedPaths ?? []) ops.push({ kind: 'mask', path });
   for (const path of linux.readonlyPaths ?? []) ops.push({ kind: 'readonly', path });
+  ops.push(...rootPropagationOps(linux.rootfsPropagation));
+  if (spec.root?.readonly) {
+    ops.push({ kind: 'remount', target: '/', flags: c.MS_RDONLY, clearFlags: 0, targetMode: 'as-is' });
+  }
+}
+
+/**
+ * linux.rootfsPropagation, applied to the container's root (config-linux.md): slave receives
+ * the host's mount events, private none, unbindable is a private mount that cannot be
+ * bound, and shared is a peer group of its own, not the host's (so made private first, as
+ * runc's result is). Absent or "": runc's default, rslave, which the namespace has already.
+ */
+function rootPropagationOps(value: string | undefined): PlanOp[] {
+  if (value === undefined || value === '') return [];
+  const flags = propagationFlags[value];
+  if (flags === undefined) throw new SpecError('linux.rootfsPropagation', `unknown propagation "${value}"`);
+  const root = (f: number): PlanOp => ({ kind: 'mount', source: null, target: '/', fstype: null, flags: f, data: null, targetMode: 'as-is' });
+  if ((flags & c.MS_SHARED) !== 0) return [root(c.MS_PRIVATE | (flags & c.MS_REC)), root(flags)];
+  return [root(flags)];
 }
 
 /**

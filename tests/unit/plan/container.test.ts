@@ -22,10 +22,12 @@ describe('planContainer', () => {
     const order = kinds(plan.ops);
     const at = (kind: string): number => order.indexOf(kind);
     expect(order.slice(0, 4)).toEqual(['dumpable', 'pdeathsig', 'sync', 'open_gate']);
-    expect(at('enter_rootfs')).toBeLessThan(at('mask'));
+    // As runc: masked and read-only paths once the rootfs is the root, then the read-only root.
+    expect(at('enter_rootfs')).toBeLessThan(at('pivot_root'));
+    expect(at('pivot_root')).toBeLessThan(at('mask'));
     expect(at('mask')).toBeLessThan(at('readonly'));
-    expect(at('readonly')).toBeLessThan(at('pivot_root'));
-    expect(at('pivot_root')).toBeLessThan(at('bounding'));
+    expect(at('readonly')).toBeLessThan(at('remount'));
+    expect(order.lastIndexOf('remount')).toBeLessThan(at('bounding'));
     expect(at('bounding')).toBeLessThan(at('setuser'));
     expect(at('setuser')).toBeLessThan(at('caps'));
     expect(order.slice(-6)).toEqual(['resolve_exec', 'close_fds', 'pdeathsig', 'sync', 'wait_gate', 'exec']);
@@ -79,11 +81,24 @@ describe('planContainer', () => {
     expect(kept.find((op) => op.kind === 'caps')).toMatchObject({ ambient: 1 << 5 });
   });
 
-  it('writes sysctls through the container\'s /proc before /proc/sys turns read-only', () => {
+  it('writes sysctls through the container\'s /proc, in the jail, before /proc/sys turns read-only', () => {
     const ops = planContainer(input((spec) => (spec.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }))).ops;
-    const write = ops.findIndex((op) => op.kind === 'write_file' && op.path === 'proc/sys/net/ipv4/ip_forward');
-    expect(write).toBeGreaterThan(0);
+    const write = ops.findIndex((op) => op.kind === 'write_file' && op.path === '/proc/sys/net/ipv4/ip_forward');
+    expect(write).toBeGreaterThan(ops.findIndex((op) => op.kind === 'pivot_root'));
     expect(write).toBeLessThan(ops.findIndex((op) => op.kind === 'readonly'));
+  });
+
+  it('keeps the whole namespace rslave until the jail, then gives the root its rootfsPropagation', () => {
+    const rootMounts = (value?: string) =>
+      planContainer(input((spec) => (spec.linux!.rootfsPropagation = value)))
+        .ops.filter((op) => op.kind === 'mount' && op.source === null && op.target === '/')
+        .map((op) => (op as { flags: number }).flags);
+    expect(rootMounts(undefined)).toEqual([c.MS_SLAVE | c.MS_REC]);
+    expect(rootMounts('private')).toEqual([c.MS_SLAVE | c.MS_REC, c.MS_PRIVATE]);
+    expect(rootMounts('runbindable')).toEqual([c.MS_SLAVE | c.MS_REC, c.MS_UNBINDABLE | c.MS_REC]);
+    // shared: a peer group of its own, never the host's
+    expect(rootMounts('rshared')).toEqual([c.MS_SLAVE | c.MS_REC, c.MS_PRIVATE | c.MS_REC, c.MS_SHARED | c.MS_REC]);
+    expect(() => rootMounts('public')).toThrow('linux.rootfsPropagation: unknown propagation "public"');
   });
 
   it('uses MS_MOVE + chroot with --no-pivot, and the tmpfs root for the embedded default', () => {
