@@ -501,6 +501,33 @@ void DoWriteFile(const WriteFileOp& op) noexcept {
   Check(close(fd));
 }
 
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+// linux.sysctl, once the rootfs is the root: a plain open of "/proc/sys/<file>" would follow
+// a /proc that is a symlink, or a host directory bound over /proc, and write a host file.
+// So: /proc reached without any symlink, a procfs (statfs on the fd itself), and the file
+// beneath it without a symlink or a crossing into another mount. EXDEV: not that procfs.
+void DoSysctl(const SysctlOp& op) noexcept {
+  int proc = static_cast<int>(Openat2(g_root, "proc", O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+  if (proc < 0) Fail(errno);
+  struct statfs st;
+  if (syscall(SYS_fstatfs, proc, &st) < 0) Fail(errno);
+  if (st.f_type != PROC_SUPER_MAGIC) Fail(EXDEV);
+  static char path[PATH_MAX];
+  static const char prefix[] = "sys/";
+  size_t len = strlen(op.file);
+  if (sizeof prefix + len > sizeof path) Fail(ENAMETOOLONG);
+  memcpy(path, prefix, sizeof prefix - 1);
+  memcpy(path + sizeof prefix - 1, op.file, len + 1);
+  int fd = static_cast<int>(Openat2(proc, path, O_WRONLY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV));
+  if (fd < 0) Fail(errno);
+  close(proc);
+  WriteAll(fd, op.value, strlen(op.value));
+  Check(close(fd));
+}
+
 void DoSetgroups(const SetgroupsOp& op) noexcept {
   if (op.gids_len > NGROUPS_MAX) Fail(EINVAL);
   for (size_t i = 0; i < op.gids_len; i++) g_groups[i] = static_cast<gid_t>(op.gids[i]);
@@ -887,6 +914,7 @@ void RunOp(const Op& op) noexcept {
     case OpKind::kSethostname: Check(sethostname(op.sethostname.name, strlen(op.sethostname.name))); break;
     case OpKind::kSetdomainname: Check(setdomainname(op.setdomainname.name, strlen(op.setdomainname.name))); break;
     case OpKind::kWriteFile: DoWriteFile(op.write_file); break;
+    case OpKind::kSysctl: DoSysctl(op.sysctl); break;
     case OpKind::kRlimit: DoRlimit(op.rlimit); break;
     case OpKind::kSetgroups: DoSetgroups(op.setgroups); break;
     case OpKind::kSetuser: DoSetuser(op.setuser); break;

@@ -36,40 +36,41 @@ enum class OpKind : uint32_t {
   kSethostname = 17,
   kSetdomainname = 18,
   kWriteFile = 19,
-  kRlimit = 20,
-  kSetgroups = 21,
-  kSetuser = 22,
-  kBounding = 23,
-  kCaps = 24,
-  kNoNewPrivs = 25,
-  kSeccomp = 26,
-  kUmask = 27,
-  kSetsid = 28,
-  kPdeathsig = 29,
-  kDumpable = 30,
-  kOpenPty = 31,
-  kPersonality = 32,
-  kSchedSetattr = 33,
-  kIoprioSet = 34,
-  kSchedSetaffinity = 35,
-  kSetMempolicy = 36,
-  kOpenGate = 37,
-  kWaitGate = 38,
-  kHook = 39,
-  kStdio = 40,
-  kCloseFds = 41,
-  kResolveExec = 42,
-  kExec = 43,
-  kFork = 44,
+  kSysctl = 20,
+  kRlimit = 21,
+  kSetgroups = 22,
+  kSetuser = 23,
+  kBounding = 24,
+  kCaps = 25,
+  kNoNewPrivs = 26,
+  kSeccomp = 27,
+  kUmask = 28,
+  kSetsid = 29,
+  kPdeathsig = 30,
+  kDumpable = 31,
+  kOpenPty = 32,
+  kPersonality = 33,
+  kSchedSetattr = 34,
+  kIoprioSet = 35,
+  kSchedSetaffinity = 36,
+  kSetMempolicy = 37,
+  kOpenGate = 38,
+  kWaitGate = 39,
+  kHook = 40,
+  kStdio = 41,
+  kCloseFds = 42,
+  kResolveExec = 43,
+  kExec = 44,
+  kFork = 45,
 #ifdef HUSK_LAB_OPS
 // The escape lab's ops (src/lab/schema.ts): in the lab's addon only.
-  kEscapeProbe = 45,
+  kEscapeProbe = 46,
 #endif  // HUSK_LAB_OPS
 };
 #ifdef HUSK_LAB_OPS
-constexpr size_t kOpKindCount = 46;
+constexpr size_t kOpKindCount = 47;
 #else
-constexpr size_t kOpKindCount = 45;
+constexpr size_t kOpKindCount = 46;
 #endif
 
 struct UnshareOp {
@@ -167,6 +168,11 @@ struct WriteFileOp {
   const char* path;
   const char* content;
   bool create;
+};
+
+struct SysctlOp {
+  const char* file;
+  const char* value;
 };
 
 struct RlimitOp {
@@ -313,6 +319,7 @@ struct Op {
     SethostnameOp sethostname;
     SetdomainnameOp setdomainname;
     WriteFileOp write_file;
+    SysctlOp sysctl;
     RlimitOp rlimit;
     SetgroupsOp setgroups;
     SetuserOp setuser;

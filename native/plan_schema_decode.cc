@@ -25,6 +25,7 @@ const char* const kOpKindNames[kOpKindCount] = {
     "sethostname",
     "setdomainname",
     "write_file",
+    "sysctl",
     "rlimit",
     "setgroups",
     "setuser",
@@ -162,6 +163,11 @@ void DecodeOpFields(OpReader& in, Op& op) {
       op.write_file.path = in.String("path");
       op.write_file.content = in.String("content");
       op.write_file.create = in.Bool("create", false);
+      return;
+    case OpKind::kSysctl:
+      in.Only({"file", "value"});
+      op.sysctl.file = in.String("file");
+      op.sysctl.value = in.String("value");
       return;
     case OpKind::kRlimit:
       in.Only({"name", "resource", "soft", "hard"});

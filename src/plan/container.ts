@@ -276,13 +276,13 @@ function planRootfs(input: ContainerPlanInput, ops: PlanOp[], detached: Detached
 
 /**
  * What runc does once the rootfs is the root (pivot_root or --no-pivot): sysctls through the
- * container's own /proc, before readonlyPaths makes /proc/sys read-only; masked and read-only
+ * container's own procfs (verified by the child), before readonlyPaths makes /proc/sys read-only; masked and read-only
  * paths; the root's propagation; the read-only root last.
  */
 function planInsideJail(spec: Spec, ops: PlanOp[]): void {
   const linux = spec.linux ?? {};
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    ops.push({ kind: 'write_file', path: `/proc/sys/${sysctlFile(key, `linux.sysctl[${JSON.stringify(key)}]`)}`, content: value, create: false });
+    ops.push({ kind: 'sysctl', file: sysctlFile(key, `linux.sysctl[${JSON.stringify(key)}]`), value });
   }
   for (const path of linux.maskedPaths ?? []) ops.push({ kind: 'mask', path });
   for (const path of linux.readonlyPaths ?? []) ops.push({ kind: 'readonly', path });

@@ -82,6 +82,8 @@ export function describeOp(op: PlanOp): string {
       return `setdomainname ${op.name}`;
     case 'write_file':
       return `write ${op.path}`;
+    case 'sysctl':
+      return `write sysctl ${op.file.replace(/\//g, '.')} into the container's /proc/sys (a procfs of its own, nothing mounted or linked over it)`;
     case 'rlimit':
       return `setrlimit ${op.name}`;
     case 'setgroups':

@@ -119,6 +119,11 @@ export const opSchema = {
   sethostname: { name: f.string() },
   setdomainname: { name: f.string() },
   write_file: { path: f.string(), content: f.string(), create: f.bool() },
+  /**
+   * Writes /proc/sys/<file> through the root's /proc, which must be a procfs reached without
+   * a symlink, and nothing mounted or linked beneath it on the way (file: "net/ipv4/ip_forward").
+   */
+  sysctl: { file: f.string(), value: f.string() },
   /** soft/hard < 0: unlimited. */
   rlimit: { name: f.label(), resource: f.int(), soft: f.int(), hard: f.int() },
   setgroups: { gids: f.ints() },

@@ -167,6 +167,24 @@ describe('a procfs that must be one', () => {
     husk.expectGone(fileId);
     expect((await runc(procFile)).stderr).toContain('filesystem "proc" must be mounted on ordinary directory');
   });
+
+  it('writes a sysctl only into a real procfs: a host directory bound over /proc gets nothing', async () => {
+    const decoy = hostDecoy();
+    const bundle = await bundleWith(['true'], (spec) => {
+      spec.mounts = (spec.mounts ?? []).filter((m) => m.destination !== '/proc');
+      spec.mounts.push({ destination: '/proc', type: 'bind', source: decoy.dir, options: ['rbind'] });
+      spec.linux!.sysctl = { 'net.ipv4.tcp_keepalive_time': '666' };
+      spec.linux!.maskedPaths = [];
+      spec.linux!.readonlyPaths = [];
+    });
+    const id = newId('procbind');
+    const result = await husk.run(['run', '--bundle', bundle.dir, id]);
+    expect(readFileSync(decoy.file, 'utf8'), 'the host file').toBe('host file\n');
+    expect(result.stderr).toContain("into the container's /proc/sys (a procfs of its own, nothing mounted or linked over it): EXDEV");
+    expect(result.exitCode).not.toBe(0);
+    husk.expectGone(id);
+    expect(mountsUnder(bundle.dir)).toEqual([]);
+  });
 });
 
 describe('namespaced sysctls apply inside only', () => {

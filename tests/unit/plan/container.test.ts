@@ -83,7 +83,7 @@ describe('planContainer', () => {
 
   it('writes sysctls through the container\'s /proc, in the jail, before /proc/sys turns read-only', () => {
     const ops = planContainer(input((spec) => (spec.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }))).ops;
-    const write = ops.findIndex((op) => op.kind === 'write_file' && op.path === '/proc/sys/net/ipv4/ip_forward');
+    const write = ops.findIndex((op) => op.kind === 'sysctl' && op.file === 'net/ipv4/ip_forward' && op.value === '1');
     expect(write).toBeGreaterThan(ops.findIndex((op) => op.kind === 'pivot_root'));
     expect(write).toBeLessThan(ops.findIndex((op) => op.kind === 'readonly'));
   });
