@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupsUnder, runtimeNames, startDockerd, type Dockerd, type RuntimeName } from '../helpers/engines.js';
 import { buildBusyboxImage, type BusyboxImage } from '../helpers/images.js';
-import { eatsMemory, exitsOnTerm, ignoresTerm, loopbackState, onPty, parseLimits, printLimits, waitFor } from './common.js';
+import { eatsMemory, exitsOnTerm, hostLimits, ignoresTerm, loopbackState, onPty, parseLimits, printLimits, waitFor } from './common.js';
 
 let docker: Dockerd;
 let image: BusyboxImage;
@@ -88,6 +88,18 @@ describe.each(runtimeNames)('docker with %s', (runtime: RuntimeName) => {
       expect(top.stderr).toBe('');
       expect(String(top.stdout)).toMatch(/sleep 100000/);
     });
+  });
+
+  it('update changes the limits of a running container (the runtime\'s update), restart starts it again', async () => {
+    const id = name('update');
+    expect((await p(['run', '-d', '--name', id, ...runArgs(), '--memory', '64m', image.name, 'sleep', '100000'])).exitCode).toBe(0);
+    const update = await p(['update', '--memory', '128m', '--memory-swap', '256m', '--pids-limit', '33', '--cpus', '0.25', id]);
+    expect(update.exitCode).toBe(0);
+    const fullId = await inspect(id, '{{.Id}}');
+    expect(hostLimits(`${docker.cgroupParent}/${fullId}`)).toEqual({ memory: String(128 * 1024 * 1024), pids: '33', cpu: '25000 100000' });
+    expect((await p(['restart', '--time', '1', id])).exitCode).toBe(0);
+    expect(await inspect(id, '{{.State.Status}}')).toBe('running');
+    expect((await p(['rm', '--force', id])).exitCode).toBe(0);
   });
 
   it('kill delivers the signal (a trapped SIGTERM exits 7)', async () => {
