@@ -133,6 +133,9 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'fork' });
     ops.push({ kind: 'pdeathsig', signal: 9 });
   }
+  if (linux.timeOffsets !== undefined && !newNs.has('time')) {
+    throw new SpecError('linux.timeOffsets', 'cannot be applied to a joined time namespace: its clocks are set once, by whoever made it');
+  }
   if (newNs.has('time')) ops.push(...timeNamespaceOps(linux.timeOffsets, userNs || joinedUser));
   if (newNs.has('cgroup')) ops.push({ kind: 'unshare', flags: c.CLONE_NEWCGROUP, what: 'CLONE_NEWCGROUP' });
   if (spec.hostname !== undefined) ops.push({ kind: 'sethostname', name: spec.hostname });

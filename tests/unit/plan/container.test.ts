@@ -311,6 +311,15 @@ describe('process and container attributes', () => {
     expect([inUserNs.ops[w - 1], inUserNs.ops[w + 1]]).toEqual([{ kind: 'dumpable', value: 1 }, { kind: 'dumpable', value: 0 }]);
   });
 
+  it('refuses timeOffsets for a joined time namespace (its offsets are already fixed)', () => {
+    expect(() =>
+      planContainer(input((spec) => {
+        spec.linux!.namespaces!.push({ type: 'time', path: '/proc/1/ns/time' });
+        spec.linux!.timeOffsets = { boottime: { secs: 1 } };
+      })),
+    ).toThrow('linux.timeOffsets: cannot be applied to a joined time namespace');
+  });
+
   it('sets scheduler, I/O priority, personality and memory policy while every capability is held', () => {
     const plan = planContainer(input((spec) => {
       spec.process!.scheduler = { policy: 'SCHED_DEADLINE', runtime: 10, deadline: 20, period: 30, flags: ['SCHED_FLAG_RESET_ON_FORK'] };
