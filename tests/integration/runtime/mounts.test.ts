@@ -178,6 +178,19 @@ describe('idmapped mounts', () => {
     await husk.run(['delete', '--force', id]);
   });
 
+  it('an idmapped bind of a source that is not there fails create with its path, leaving nothing', async () => {
+    const mapping = [{ containerID: 0, hostID: 2000, size: 1 }];
+    const bundle = await makeTestBundle({
+      mutate: (spec) => spec.mounts!.push({ destination: '/x', type: 'bind', source: '/nonexistent/husk-src', options: ['rbind'], uidMappings: mapping, gidMappings: mapping }),
+    });
+    bundles.push(bundle);
+    const id = newId('mnt');
+    const result = await husk.run(['run', '--bundle', bundle.dir, id]);
+    expect(result.exitCode).not.toBe(0);
+    expect(String(result.stderr).trim().split('\n')).toEqual([expect.stringMatching(/^husk: open_tree of the idmapped bind \/nonexistent\/husk-src: ENOENT/)]);
+    husk.expectGone(id);
+  });
+
   it('refuses an idmapped mount that is not a bind with one line, before anything exists', async () => {
     const bundle = await makeTestBundle({
       mutate: (spec) => spec.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['idmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }),
@@ -215,6 +228,22 @@ describe('tmpcopyup and acl', () => {
     expect(await exec(id, ['readlink', '/seed/l'])).toBe('a');
     expect(await exec(id, ['write', '/seed/new', 'x'])).toBe('');
     expect(existsSync(join(seed, 'new'))).toBe(false); // the write went to the tmpfs
+    await husk.run(['delete', '--force', id]);
+  });
+
+  it("never copies from outside the rootfs: a target symlinked out of it resolves inside, and symlinks are copied, not followed", async () => {
+    const bundle = await makeTestBundle({
+      args: ['sleep', '300'],
+      mutate: (spec) => spec.mounts!.push({ destination: '/seedlink', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }),
+    });
+    bundles.push(bundle);
+    // as an image could ship them: the mount point leads "out" to /etc, and /etc holds a link to the host's passwd
+    symlinkSync('/../../../../../etc', join(bundle.rootfs, 'seedlink'));
+    symlinkSync('/etc/os-release', join(bundle.rootfs, 'etc', 'release-link'));
+    const { id } = await started(bundle);
+    expect(await exec(id, ['cat', '/seedlink/husk-test-rootfs'])).toBe(`husk test rootfs ${bundle.rootfs}`); // the rootfs's /etc
+    expect(await exec(id, ['access', '/seedlink/os-release', 'r'])).toBe('ENOENT'); // not the host's /etc
+    expect(await exec(id, ['readlink', '/seedlink/release-link'])).toBe('/etc/os-release'); // a link, still a link
     await husk.run(['delete', '--force', id]);
   });
 
