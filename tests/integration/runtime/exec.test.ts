@@ -2,7 +2,8 @@
  * husk exec: a new process inside a running container's namespaces and cgroup,
  * with the container's process attributes unless told otherwise.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle } from '../../helpers/rootfs.js';
@@ -44,8 +45,10 @@ describe('exec', () => {
   it('passes the exit code and the signal back', async () => {
     const { id } = await running();
     expect((await husk.run(['exec', id, '/bin/testinit', 'exit', '5'])).exitCode).toBe(5);
-    const sleeper = husk.run(['exec', id, '/bin/testinit', 'sleep', '300']);
-    await new Promise((r) => setTimeout(r, 500));
+    // The pid file is written once the process has exec'd, right before husk starts forwarding signals.
+    const pidFile = join(bundles.at(-1)!.dir, 'exec.pid');
+    const sleeper = husk.run(['exec', '--pid-file', pidFile, id, '/bin/testinit', 'sleep', '300']);
+    for (let waited = 0; !existsSync(pidFile) && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     sleeper.kill('SIGTERM'); // forwarded by husk, then by the relay to the process
     expect((await sleeper).exitCode).toBe(143);
   });
