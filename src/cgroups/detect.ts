@@ -113,6 +113,15 @@ export function detectCgroups(): CgroupLayout {
   return cached;
 }
 
+/** Whether the host is in cgroup v2 unified mode (a pure v2 host), as runc's IsCgroup2UnifiedMode. */
+export function isCgroup2UnifiedMode(): boolean {
+  try {
+    return detectCgroups().mode === 'v2';
+  } catch {
+    return false; // no cgroup filesystem at all
+  }
+}
+
 /** A line of /proc/<pid>/cgroup: "4:memory:/a/b" or "0::/a/b" (v2). */
 export interface ProcCgroupEntry {
   id: number;

@@ -29,7 +29,3 @@ export interface ErrnoLike {
   code?: string;
   errno?: number;
 }
-
-export function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null ? (err as ErrnoLike).code : undefined;
-}

@@ -1,7 +1,8 @@
 /** Reading and writing cgroup interface files, with errors that say which file and field. */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CgroupError, errnoCode, type ErrnoLike } from './errors.js';
+import { errnoCode } from '../errors.js';
+import { CgroupError, type ErrnoLike } from './errors.js';
 
 export function readCgroupFile(dir: string, file: string): string {
   const path = join(dir, file);

@@ -1,7 +1,8 @@
 import { exitStatusCode } from '../runtime/child.js';
 import { attachConsole } from '../runtime/console.js';
 import { execInContainer, type ExecOptions } from '../runtime/exec.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writePidFile } from '../runtime/pid-file.js';
+import { readFileSync } from 'node:fs';
 import { type Command, UsageError } from './command.js';
 import { runtimeOptions } from './runtime-options.js';
 
@@ -45,7 +46,7 @@ export const command: Command = {
     else options.onConsole = (fd) => (detachConsole = attachConsole(fd));
 
     const child = await execInContainer(runtimeOptions(global), id, options);
-    if (opts['pid-file'] !== undefined) writeFileSync(opts['pid-file'] as string, String(child.pid));
+    if (opts['pid-file'] !== undefined) writePidFile(opts['pid-file'] as string, child.pid);
     if (opts['detach']) return 0;
     const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
     for (const signal of forwarded) process.on(signal, forward);

@@ -1,6 +1,7 @@
 import { listContainers } from '../runtime/container.js';
 import type { Command } from './command.js';
-import { formatTable, printJson, write } from './output.js';
+import { formatTable } from '../text/table.js';
+import { printJson, write } from './output.js';
 import { runtimeOptions } from './runtime-options.js';
 import { UsageError } from './command.js';
 

@@ -1,12 +1,10 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { errnoCode } from '../errors.js';
 import type { Command } from './command.js';
 import { CONFIG_FILE } from '../spec/load.js';
 import { defaultSpec, formatSpec } from '../spec/defaults.js';
-
-function errnoCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-}
+import { isCgroup2UnifiedMode } from '../cgroups/index.js';
 
 /** `husk spec`: writes runc's default config.json (hostname "husk") into the bundle directory. */
 export const command: Command = {
@@ -32,7 +30,7 @@ export const command: Command = {
       }
       if (!isDir) throw new Error(`chdir ${bundle}: not a directory`);
     }
-    const spec = defaultSpec({ rootless: Boolean(ctx.opts['rootless']) });
+    const spec = defaultSpec({ rootless: Boolean(ctx.opts['rootless']), cgroupNamespace: isCgroup2UnifiedMode() });
     try {
       // "wx": never overwrite, not even a file that appears between a check and the write.
       writeFileSync(join(dir, CONFIG_FILE), formatSpec(spec), { mode: 0o666, flag: 'wx' });

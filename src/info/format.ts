@@ -1,5 +1,5 @@
 /** The human form of `husk info`: sections of aligned tables. */
-import { formatTable } from '../cli/output.js';
+import { formatTable } from '../text/table.js';
 import type { HostInfo, Probe } from './types.js';
 
 /** "yes", "no (EPERM ...)", "not checked (needs root)". */

@@ -1,5 +1,5 @@
 /** The escape lab's report as text: a table, and with --explain the kernel's side of every row. Pure. */
-import { formatTable } from '../cli/output.js';
+import { formatTable } from '../text/table.js';
 import type { EscapeLabReport, EscapeResult } from './types.js';
 
 function evidence(result: EscapeResult): string {

@@ -14,7 +14,7 @@ import { mountsUnder as mountsUnderInTableOrder } from '../sys/mountinfo.js';
 import { launchPlan } from '../runtime/launch.js';
 import { labInterpreter } from './native.js';
 import { hostRootfsSpec } from '../runtime/host-rootfs.js';
-import { isCgroup2UnifiedMode } from '../spec/defaults.js';
+import { isCgroup2UnifiedMode } from '../cgroups/index.js';
 import { explainRow, whyOf } from './explain.js';
 import { attempts, configurations, type LabSetup, planRow } from './plan.js';
 import type { AttemptId, ConfigurationId, EscapeLabReport, EscapeResult } from './types.js';

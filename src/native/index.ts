@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LinuxConstants } from '../sys/constants.js';
 
 /** What the addon throws: shaped like Node's own system errors. */
 export interface SystemError extends Error {
@@ -65,48 +66,8 @@ export interface ExitStatus {
   signal: number | null;
 }
 
-export interface Constants {
-  CLONE_NEWNS: number;
-  CLONE_NEWUTS: number;
-  CLONE_NEWIPC: number;
-  CLONE_NEWUSER: number;
-  CLONE_NEWPID: number;
-  CLONE_NEWNET: number;
-  CLONE_NEWCGROUP: number;
-  CLONE_NEWTIME: number;
-  MS_RDONLY: number;
-  MS_NOSUID: number;
-  MS_NODEV: number;
-  MS_NOEXEC: number;
-  MS_SYNCHRONOUS: number;
-  MS_REMOUNT: number;
-  MS_MANDLOCK: number;
-  MS_DIRSYNC: number;
-  MS_NOSYMFOLLOW: number;
-  MS_NOATIME: number;
-  MS_NODIRATIME: number;
-  MS_BIND: number;
-  MS_MOVE: number;
-  MS_REC: number;
-  MS_SILENT: number;
-  MS_UNBINDABLE: number;
-  MS_PRIVATE: number;
-  MS_SLAVE: number;
-  MS_SHARED: number;
-  MS_RELATIME: number;
-  MS_STRICTATIME: number;
-  MS_LAZYTIME: number;
-  MNT_FORCE: number;
-  MNT_DETACH: number;
-  MNT_EXPIRE: number;
-  UMOUNT_NOFOLLOW: number;
-  CLOSE_RANGE_CLOEXEC: number;
-  CLOSE_RANGE_UNSHARE: number;
-  LOCK_SH: number;
-  LOCK_EX: number;
-  LOCK_NB: number;
-  LOCK_UN: number;
-}
+/** The kernel constants the addon exports: exactly the table of src/sys/constants.ts. */
+export type Constants = LinuxConstants;
 
 /** A device rule for the cgroup v2 eBPF device filter (src/cgroups/convert.ts normalises OCI rules). */
 export interface DeviceFilterRule {

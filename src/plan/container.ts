@@ -1,9 +1,9 @@
 import { isAbsolute, join, posix } from 'node:path';
-import { constants as c } from '../native/index.js';
+import { linuxConstants as c } from '../sys/constants.js';
 import { SpecError } from '../spec/errors.js';
 import type { Hook, LinuxDevice, LinuxTimeOffset, Mount, Spec } from '../spec/types.js';
 import { memoryPolicyOp, personalityOp } from './attributes.js';
-import { cloneFlagOf, describeCloneFlags, isMapped, type NamespaceType } from './namespaces.js';
+import { cloneFlagOf, describeCloneFlags, inJoinOrder, isMapped, type NamespaceType } from './namespaces.js';
 import { parseMountOptions, propagationFlags } from './mount-options.js';
 import { type DetachedMount, type Plan, type PlanOp, SyncPoint } from './ops.js';
 import { processOps, seccompOps } from './process.js';
@@ -114,8 +114,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
   // Opened now, while the child still has the runtime's credentials: as the
   // mapped root of a user namespace it could not open a file of the host's root.
   if (input.gatePath !== undefined) ops.push({ kind: 'open_gate', path: input.gatePath });
-  const joinOrder: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
-  for (const ns of [...joins].sort((a, b) => joinOrder.indexOf(a.type) - joinOrder.indexOf(b.type))) {
+  for (const ns of inJoinOrder(joins)) {
     ops.push({ kind: 'setns', path: ns.path!, nstype: cloneFlagOf[ns.type], what: ns.type });
   }
   if (joinFirst) {

@@ -1,7 +1,7 @@
 import { SpecError } from '../spec/errors.js';
 import type { LinuxSeccomp, Process } from '../spec/types.js';
 import { cpuAffinityOp } from './attributes.js';
-import { cloneFlagOf, type NamespaceType } from './namespaces.js';
+import { cloneFlagOf, inJoinOrder, type NamespaceType } from './namespaces.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
 import { processOps, seccompOps } from './process.js';
 
@@ -22,10 +22,6 @@ export interface ExecPlanInput {
   chroot?: string;
 }
 
-// The user namespace first (it grants the rights to enter the others), the mount
-// namespace last (entering it changes our root and cwd).
-const joinOrder: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
-
 /**
  * The plan of `husk exec`: enter a running container's namespaces, fork so the
  * process is inside its pid namespace, then take the process's attributes as
@@ -44,7 +40,7 @@ export function planExec(input: ExecPlanInput): Plan {
     { kind: 'sync', point: SyncPoint.AfterClone },
     ...cpuAffinityOp(affinity.final, 'process.execCPUAffinity.final'),
   ];
-  const joins = [...input.joins].sort((a, b) => joinOrder.indexOf(a.type) - joinOrder.indexOf(b.type));
+  const joins = inJoinOrder(input.joins);
   for (const join of joins) ops.push({ kind: 'setns', path: join.path, nstype: cloneFlagOf[join.type], what: join.type });
   if (input.chroot !== undefined) ops.push({ kind: 'chroot', path: input.chroot, chdir: true });
   if (joins.some((j) => j.type === 'pid')) ops.push({ kind: 'fork' });

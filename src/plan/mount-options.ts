@@ -1,4 +1,4 @@
-import { constants as c } from '../native/index.js';
+import { linuxConstants as c } from '../sys/constants.js';
 import { SpecError } from '../spec/errors.js';
 
 export interface MountOptions {

@@ -1,9 +1,21 @@
-import { constants } from '../native/index.js';
+import { linuxConstants as constants } from '../sys/constants.js';
 
 /** Namespace kinds as the runtime-spec names them. */
 export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
 
 export const namespaceTypes: readonly NamespaceType[] = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
+
+/**
+ * The order namespaces are joined in (setns), as runc's nsexec: the user namespace
+ * first (it grants the rights to enter the others), the mount namespace last
+ * (entering it changes our root and cwd, and the other paths may not resolve after).
+ */
+export const NAMESPACE_JOIN_ORDER: readonly NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+/** The joins sorted by NAMESPACE_JOIN_ORDER. */
+export function inJoinOrder<T extends { type: NamespaceType }>(joins: readonly T[]): T[] {
+  return [...joins].sort((a, b) => NAMESPACE_JOIN_ORDER.indexOf(a.type) - NAMESPACE_JOIN_ORDER.indexOf(b.type));
+}
 
 export const cloneFlagOf: Record<NamespaceType, number> = {
   pid: constants.CLONE_NEWPID,

@@ -1,5 +1,5 @@
-import { constants } from '../native/index.js';
-import { cloneFlagOf, type IdMapping, isMapped, type NamespaceType, procNsName } from './namespaces.js';
+import { linuxConstants as constants } from '../sys/constants.js';
+import { cloneFlagOf, type IdMapping, isMapped, NAMESPACE_JOIN_ORDER, type NamespaceType, procNsName } from './namespaces.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
 
 export interface SpawnPlanInput {
@@ -36,12 +36,11 @@ export function planSpawn(input: SpawnPlanInput): Plan {
   if (wanted.has('user') && isMapped(input.uidMap, 0) && isMapped(input.gidMap, 0)) {
     ops.push({ kind: 'setuser', uid: 0, gid: 0 }); // be root of the new user namespace
   }
-  for (const ns of input.join?.namespaces ?? []) {
-    // The mount namespace last: entering it changes this process's root and cwd.
-    if (ns !== 'mount') ops.push({ kind: 'setns', path: `/proc/${input.join!.pid}/ns/${procNsName[ns]}`, nstype: cloneFlagOf[ns], what: ns });
-  }
-  if (input.join?.namespaces.includes('mount')) {
-    ops.push({ kind: 'setns', path: `/proc/${input.join.pid}/ns/mnt`, nstype: cloneFlagOf.mount, what: 'mount' });
+  if (input.join !== undefined) {
+    const { pid, namespaces } = input.join;
+    for (const ns of NAMESPACE_JOIN_ORDER.filter((type) => namespaces.includes(type))) {
+      ops.push({ kind: 'setns', path: `/proc/${pid}/ns/${procNsName[ns]}`, nstype: cloneFlagOf[ns], what: ns });
+    }
   }
   if (wanted.has('cgroup')) ops.push({ kind: 'unshare', flags: constants.CLONE_NEWCGROUP, what: 'CLONE_NEWCGROUP' });
   if (input.hostname !== undefined) ops.push({ kind: 'sethostname', name: input.hostname });

@@ -8,7 +8,7 @@ import { ContainerError } from '../runtime/errors.js';
 import type { ContainerStatus } from '../spec/types.js';
 import type { PsTable } from './parse.js';
 import { processTree, type TreeNode } from './tree.js';
-import { top } from './index.js';
+import { top } from './top.js';
 
 export interface ContainerTopOptions {
   /** ps options (default: ps -ef's columns, read from /proc). */

@@ -8,8 +8,7 @@
  */
 import { layoutPsTable, type LayoutOptions } from './format.js';
 import type { PsTable } from './parse.js';
-import { pidColumnWidth, procTable } from './proc.js';
-import { psTable } from './run.js';
+import { pidColumnWidth } from './proc.js';
 
 export { PsError, type PsErrorReason } from './errors.js';
 export { parsePsOutput, validatePsArgs, type PsTable } from './parse.js';
@@ -17,22 +16,7 @@ export { cpuPercent, formatCpuTime, formatStartTime, formatUser, type LayoutOpti
 export { procTable, readProcess, PS_EF_TITLES, type ProcessInfo } from './proc.js';
 export { psTable } from './run.js';
 export { buildTree, formatTree, processTree, type TreeEntry, type TreeNode } from './tree.js';
-
-/** Arguments that ask for exactly ps's default full listing: served from /proc. */
-const DEFAULT_LISTINGS = new Set(['', '-ef', '-fe', '-e -f', '-f -e', '-f']);
-
-/** True when psArgs select only `ps -ef`'s columns (selection is moot: we filter by pid anyway). */
-export function isDefaultListing(psArgs: readonly string[]): boolean {
-  return DEFAULT_LISTINGS.has(psArgs.join(' '));
-}
-
-/**
- * The process table of these pids: `ps -ef`'s columns read from /proc when no other
- * options are given (works without a ps binary), else the host's ps with psArgs.
- */
-export async function top(pids: readonly number[], psArgs: readonly string[] = []): Promise<PsTable> {
-  return isDefaultListing(psArgs) ? procTable(pids) : psTable(pids, psArgs);
-}
+export { isDefaultListing, top } from './top.js';
 
 /** Docker Engine API's container top body. */
 export interface DockerTop {

@@ -3,8 +3,8 @@
  * thin glue over: createContainer, startContainer, containerState,
  * killContainer, deleteContainer, runContainer, listContainers.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, constants as fsConstants } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import {
   type CgroupLayout,
@@ -19,6 +19,7 @@ import {
 import { constants, native } from '../native/index.js';
 import type { CgroupMountSource } from '../plan/container.js';
 import { planContainer } from '../plan/container.js';
+import { writePidFile } from './pid-file.js';
 import { SyncPoint } from '../plan/ops.js';
 import { loadBundle } from '../spec/load.js';
 import { validateSpec } from '../spec/validate.js';
@@ -36,7 +37,7 @@ import { checkSpecSupport } from './host-support.js';
 import { launchPlan } from './launch.js';
 import { addListenFds, addNotifySocket, makeNotifyDir, openNotifyRelay, type NotifyRelay } from './notify.js';
 import { checkProcSysMountpoints, joinsOwnNetworkNs } from './preflight.js';
-import { saveAppliedResources } from './resources.js';
+import { saveAppliedResources } from './applied-resources.js';
 import { writeIdMaps } from './spawn.js';
 import { type ContainerRecord, deriveStatus, initAlive, procStat, StateStore, toOciState, validateId } from './state.js';
 
@@ -266,13 +267,6 @@ function homeOf(rootfs: string, uid: number): string {
     // no passwd: the default
   }
   return '/';
-}
-
-function writePidFile(path: string, pid: number): void {
-  const file = resolve(path);
-  const temp = `${dirname(file)}/.${basename(file)}.tmp`;
-  writeFileSync(temp, String(pid));
-  renameSync(temp, file);
 }
 
 /** Where the container's /sys/fs/cgroup comes from: its own cgroup on each hierarchy. */

@@ -1,6 +1,6 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { planExec } from '../plan/exec.js';
-import { type NamespaceType, procNsName } from '../plan/namespaces.js';
+import { NAMESPACE_JOIN_ORDER, procNsName } from '../plan/namespaces.js';
 import { SyncPoint } from '../plan/ops.js';
 import type { Process } from '../spec/types.js';
 import { validateProcess } from '../spec/validate.js';
@@ -30,8 +30,6 @@ export interface ExecOptions {
   noNewPrivileges?: boolean;
 }
 
-const joinable: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
-
 /**
  * Runs a new process in a running container (runc exec): in its namespaces and
  * cgroup, with its process attributes unless overridden. Resolves once the
@@ -60,7 +58,7 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
   }
 
   const init = record.pid!;
-  const joins = joinable
+  const joins = NAMESPACE_JOIN_ORDER
     .map((type) => ({ type, path: `/proc/${init}/ns/${procNsName[type]}` }))
     .filter(({ path, type }) => {
       try {

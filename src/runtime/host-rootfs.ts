@@ -1,4 +1,5 @@
 import { lstatSync, readlinkSync } from 'node:fs';
+import { isCgroup2UnifiedMode } from '../cgroups/index.js';
 import { defaultSpec } from '../spec/defaults.js';
 import type { Mount, Spec } from '../spec/types.js';
 
@@ -20,7 +21,7 @@ export interface HostRootfs {
  * masks and capabilities. Nothing is downloaded and nothing of the host is writable.
  */
 export function hostRootfsSpec(args: string[], hostname: string, terminal: boolean): HostRootfs {
-  const spec = defaultSpec({ args, terminal });
+  const spec = defaultSpec({ args, terminal, cgroupNamespace: isCgroup2UnifiedMode() });
   spec.root = { path: 'rootfs', readonly: false };
   spec.hostname = hostname;
   const symlinks: [string, string][] = [];

@@ -1,35 +1,14 @@
 /**
  * What the runtime does to a live container's cgroup (runc pause, resume, update,
- * events): thin functions over containerCgroup() and the cgroup manager, plus the record
- * of the resources last applied (resources.json in the container's state directory), so
- * that `update` merges into them as runc merges into its saved config.
+ * events): thin functions over containerCgroup() and the cgroup manager; `update` merges
+ * into the resources last applied (applied-resources.ts) as runc merges into its saved config.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CgroupError, type CgroupStats, detectCgroups, type LinuxResources, validateResources } from '../cgroups/index.js';
 import type { ContainerStatus } from '../spec/types.js';
 import { containerCgroup, type RuntimeOptions } from './container.js';
+import { loadAppliedResources, saveAppliedResources } from './applied-resources.js';
 import { ContainerError } from './errors.js';
 import { StateStore } from './state.js';
-
-const RESOURCES_FILE = 'resources.json';
-
-/** Records the resources applied to a container's cgroup (at create, and after each update). */
-export function saveAppliedResources(stateDir: string, resources: LinuxResources): void {
-  const file = join(stateDir, RESOURCES_FILE);
-  writeFileSync(`${file}.tmp`, JSON.stringify(resources), { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
-}
-
-/** The resources last applied; {} for a container created before they were recorded. */
-export function loadAppliedResources(stateDir: string): LinuxResources {
-  try {
-    return JSON.parse(readFileSync(join(stateDir, RESOURCES_FILE), 'utf8')) as LinuxResources;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return {};
-    throw error;
-  }
-}
 
 /**
  * `update`'s merge, as runc update's: every value the patch sets replaces the current one;

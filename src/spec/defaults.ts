@@ -3,7 +3,6 @@
  * (libcontainer/specconv/example.go Example and ToRootless), key for key and
  * in the same order, with hostname "husk" and ociVersion 1.2.0.
  */
-import { statfsSync } from 'node:fs';
 import type { Mount, Spec } from './types.js';
 
 export const OCI_VERSION = '1.2.0';
@@ -15,22 +14,15 @@ export interface DefaultSpecOptions {
   rootless?: boolean;
   /** process.terminal (default true, as runc). */
   terminal?: boolean;
-  /** Add a cgroup namespace; default: as runc, only when the host is in cgroup v2 unified mode. */
+  /**
+   * Add a cgroup namespace (default false). runc adds one when the host is in cgroup v2
+   * unified mode: callers that want that pass isCgroup2UnifiedMode() (src/cgroups), as
+   * `husk spec` does; this module does not look at the host.
+   */
   cgroupNamespace?: boolean;
   /** Host ids mapped to root in the rootless variant (default: the caller's effective uid/gid). */
   hostUid?: number;
   hostGid?: number;
-}
-
-const CGROUP2_SUPER_MAGIC = 0x63677270;
-
-/** Whether /sys/fs/cgroup is a cgroup2 mount (pure v2 host), as runc's IsCgroup2UnifiedMode. */
-export function isCgroup2UnifiedMode(): boolean {
-  try {
-    return statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC;
-  } catch {
-    return false;
-  }
 }
 
 const DEFAULT_CAPABILITIES = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
@@ -104,7 +96,7 @@ export function defaultSpec(options: DefaultSpecOptions = {}): Spec {
       readonlyPaths: [...DEFAULT_READONLY_PATHS],
     },
   };
-  if (options.cgroupNamespace ?? isCgroup2UnifiedMode()) spec.linux!.namespaces!.push({ type: 'cgroup' });
+  if (options.cgroupNamespace) spec.linux!.namespaces!.push({ type: 'cgroup' });
   if (options.rootless) toRootless(spec, options.hostUid ?? process.geteuid!(), options.hostGid ?? process.getegid!());
   return spec;
 }

@@ -19,7 +19,6 @@ export { loadBundle, loadBundleSync, CONFIG_FILE, type Bundle } from './load.js'
 export {
   defaultSpec,
   formatSpec,
-  isCgroup2UnifiedMode,
   OCI_VERSION,
   DEFAULT_MASKED_PATHS,
   DEFAULT_READONLY_PATHS,

@@ -4,6 +4,7 @@
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { errnoCode } from '../errors.js';
 import { BundleError, SpecError } from './errors.js';
 import type { Spec } from './types.js';
 import { type ValidateOptions, validateSpec } from './validate.js';
@@ -19,10 +20,6 @@ export interface Bundle {
   spec: Spec;
   /** root.path resolved against the bundle directory, symlinks resolved; a directory. */
   rootfs: string;
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 }
 
 /** The 1-based line and column of a character offset. */

@@ -17,6 +17,7 @@ import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isCgroup2UnifiedMode } from '../../src/cgroups/index.js';
 import { defaultSpec } from '../../src/spec/defaults.js';
 import type { Mount, Spec } from '../../src/spec/types.js';
 import { mountsUnder } from '../../src/sys/mountinfo.js';
@@ -62,7 +63,7 @@ export interface TestBundle {
  * terminal off so tests can capture stdout.
  */
 export function baseTestSpec(args: string[]): Spec {
-  const spec = defaultSpec({ args, terminal: false });
+  const spec = defaultSpec({ args, terminal: false, cgroupNamespace: isCgroup2UnifiedMode() });
   spec.process!.terminal = false; // explicit, though false is the spec's default
   return spec;
 }
