@@ -83,6 +83,12 @@ export function planContainer(input: ContainerPlanInput): Plan {
   // mounted (it would land in the host's mount table and outlive the container).
   const sharedMountNs = !namespaces.some((n) => n.type === 'mount');
   if (sharedMountNs) refuseWithoutMountNamespace(spec, input);
+  const joinedMountNs = namespaces.findIndex((n) => n.type === 'mount' && n.path);
+  if (joinedMountNs !== -1 && newNs.has('user')) {
+    // A new user namespace never owns a mount namespace made before it: its root could
+    // mount nothing there, nor pivot_root (EPERM at the first mount).
+    throw new SpecError(`linux.namespaces[${joinedMountNs}]`, 'a mount namespace joined by path cannot be set up from a new user namespace (it does not own it): join the user namespace that owns it too');
+  }
   const userNs = newNs.has('user');
   const ops: PlanOp[] = [];
   const has = (type: NamespaceType): boolean => namespaces.some((n) => n.type === type);

@@ -259,6 +259,19 @@ describe('planContainer', () => {
     expect(planContainer(input()).ops.some((op) => op.kind === 'sync' && op.point === SyncPoint.CreateHooks)).toBe(false);
   });
 
+  it('refuses a joined mount namespace with a new user namespace, which could not own it', () => {
+    const plan = (): unknown =>
+      planContainer(
+        input((spec) => {
+          spec.linux!.namespaces = spec.linux!.namespaces!.map((n) => (n.type === 'mount' ? { type: 'mount', path: '/proc/77/ns/mnt' } : n));
+          spec.linux!.namespaces!.push({ type: 'user' });
+          spec.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+          spec.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+        }),
+      );
+    expect(plan).toThrow(/^linux\.namespaces\[4\]: a mount namespace joined by path cannot be set up from a new user namespace/);
+  });
+
   it('installs a notifying filter before the start gate even with noNewPrivileges, others right before exec', () => {
     const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
     const notify = kinds(planContainer(input((spec) => (spec.linux!.seccomp = seccomp))).ops);
