@@ -113,7 +113,7 @@ describe.skipIf(!onSystemdV2)('the systemd cgroup driver on pure v2 + systemd', 
     expect(existsSync(join(rt.root, bad))).toBe(false);
   });
 
-  it('podman with its default systemd cgroup manager drives husk', async () => {
+  it('podman with its default systemd cgroup manager drives husk', { timeout: 300_000 }, async () => {
     const work = mkdtempSync('/tmp/husk-podman-sd-');
     try {
       const husk = join(repo, 'dist', 'cli.js');
