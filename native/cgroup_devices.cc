@@ -50,13 +50,15 @@ bool IsFullWildcard(const DeviceRule& r) {
 // The program: the LAST rule that matches decides (as writing the rules in order
 // to devices.allow/devices.deny does on cgroup v1). An allow rule matches when it
 // grants every requested access bit; a deny rule when it denies any of them.
-// Without a matching rule the access is allowed: the parent cgroup's programs
-// still apply (BPF_F_ALLOW_MULTI), as a v1 child inherits its parent's list.
+// Without a matching rule the access is denied, as on v1 (husk writes "a" to
+// devices.deny first) and in runc: only a full wildcard rule ("a *:* rwm") changes
+// that default, as it does on v1. The parent cgroup's programs still apply too
+// (BPF_F_ALLOW_MULTI): a device needs every level's allow.
 // Registers: R2 = device type, R3 = requested access, R4 = major, R5 = minor.
 std::vector<bpf_insn> BuildProgram(const std::vector<DeviceRule>& rules) {
   // A full wildcard rule matches everything: the rules before it never decide.
   size_t first = 0;
-  bool defaultAllow = true;
+  bool defaultAllow = false;
   for (size_t i = rules.size(); i-- > 0;) {
     if (IsFullWildcard(rules[i])) {
       first = i + 1;

@@ -436,6 +436,27 @@ static void cmd_mknod_test(const char *dir) {
   if (unlink(path) != 0) die_errno(errno, "unlink %s", path);
 }
 
+/* Makes the device node PATH (TYPE c or b, MAJOR:MINOR), tries to open it for reading and
+ * for writing, then removes it: "mknod=<ok|ERRNO> read=<ok|ERRNO> write=<ok|ERRNO>" (a
+ * refused mknod leaves read and write "-"). The device cgroup answers EPERM; a driver with
+ * nothing behind the numbers answers ENXIO or ENODEV, which means the cgroup let it through. */
+static void cmd_dev_access(const char *path, const char *type, long major, long minor) {
+  if (strcmp(type, "c") != 0 && strcmp(type, "b") != 0) die_usage("TYPE is c or b, not \"%s\"", type);
+  mode_t mode = (type[0] == 'c' ? S_IFCHR : S_IFBLK) | 0666;
+  if (mknod(path, mode, makedev((unsigned)major, (unsigned)minor)) != 0) {
+    printf("mknod=%s read=- write=-\n", errno_name(errno));
+    return;
+  }
+  int r = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  int r_err = errno;
+  if (r >= 0) close(r);
+  int w = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  int w_err = errno;
+  if (w >= 0) close(w);
+  printf("mknod=ok read=%s write=%s\n", r >= 0 ? "ok" : errno_name(r_err), w >= 0 ? "ok" : errno_name(w_err));
+  if (unlink(path) != 0) die_errno(errno, "unlink %s", path);
+}
+
 /* Lists the directory open at FD (inherited), sorted. */
 static void cmd_read_fd_dir(long fd) {
   int copy = dup((int)fd);
@@ -597,7 +618,7 @@ static void usage_all(void) {
   fputs("usage: testinit COMMAND [ARGS]\n"
         "commands: true false exit echo cat write ls readlink stat lstat pid ppid hostname domainname\n"
         "  ns ids caps status rlimit cwd env printenv umask mounts netdevs isatty sleep\n"
-        "  sleep-ignore-term spawn forkbomb hog spin access open-write mknod-test read-fd-dir fds\n"
+        "  sleep-ignore-term spawn forkbomb hog spin access open-write mknod-test dev-access read-fd-dir fds\n"
         "  chroot-escape nnp oom sysctl syscall mkdir seccomp-listener\n",
         stderr);
 }
@@ -721,6 +742,9 @@ int main(int argc, char **argv) {
     int fd = open(argv[2], O_WRONLY | O_CLOEXEC);
     print_ok_or_errno(fd >= 0, errno);
     if (fd >= 0) close(fd);
+  } else if (strcmp(cmd, "dev-access") == 0) {
+    need_args(argc, 4, "PATH TYPE MAJOR MINOR");
+    cmd_dev_access(argv[2], argv[3], parse_long(argv[4], "MAJOR"), parse_long(argv[5], "MINOR"));
   } else if (strcmp(cmd, "mknod-test") == 0) {
     cmd_mknod_test(argc > 2 ? argv[2] : "/tmp");
   } else if (strcmp(cmd, "read-fd-dir") == 0) {

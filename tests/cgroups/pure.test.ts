@@ -248,13 +248,18 @@ describe('the eBPF device program (generated in the addon)', () => {
     expect(runDeviceProgram(p, 'c', 'rw', 4, 0)).toBe(false);
   });
 
-  it('rules before a full wildcard never decide; no wildcard = allow (the parent still filters)', () => {
+  it('rules before a full wildcard never decide; no wildcard = deny, as v1 and runc', () => {
     const shadowed = program([rule(true, 'c', 1, 3, 'rwm'), rule(false, 'a', -1, -1, 'rwm')]);
     expect(runDeviceProgram(shadowed, 'c', 'r', 1, 3)).toBe(false);
     expect(shadowed.length / 8).toBe(8); // prologue (6) + default (2)
     const onlyDeny = program([rule(false, 'b', 8, 0, 'rwm')]);
     expect(runDeviceProgram(onlyDeny, 'b', 'r', 8, 0)).toBe(false);
-    expect(runDeviceProgram(onlyDeny, 'b', 'r', 8, 1)).toBe(true);
+    expect(runDeviceProgram(onlyDeny, 'b', 'r', 8, 1)).toBe(false);
+    const onlyAllow = program([rule(true, 'c', 1, 3, 'rw')]);
+    expect(runDeviceProgram(onlyAllow, 'c', 'rw', 1, 3)).toBe(true);
+    expect(runDeviceProgram(onlyAllow, 'c', 'r', 1, 5)).toBe(false);
+    expect(runDeviceProgram(onlyAllow, 'b', 'r', 8, 0)).toBe(false);
+    expect(runDeviceProgram(program([]), 'c', 'r', 1, 3)).toBe(false);
   });
 
   it('rejects malformed rules', () => {
