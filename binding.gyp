@@ -32,7 +32,9 @@
         "native/cgroup_devices.cc",
         "native/systemd_bus.cc",
         "native/notify_socket.cc",
-        "native/netdev.cc"
+        "native/netdev.cc",
+        "native/in_root.cc",
+        "native/overlay.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE"],

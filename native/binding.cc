@@ -4,9 +4,11 @@
 
 #include "cgroup_devices.h"
 #include "fdwait.h"
+#include "in_root.h"
 #include "launch.h"
 #include "netdev.h"
 #include "notify_socket.h"
+#include "overlay.h"
 #include "syscalls.h"
 #include "systemd_bus.h"
 
@@ -17,6 +19,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCgroupDevices(env, exports);
   InitSystemdBus(env, exports);
   InitNotifySocket(env, exports);
+  InitInRoot(env, exports);
+  InitOverlay(env, exports);
   exports.Set("launch", Napi::Function::New(env, Launch, "launch"));
   exports.Set("moveNetDevice", Napi::Function::New(env, MoveNetDevice, "moveNetDevice"));
   exports.Set("waitReadable", Napi::Function::New(env, WaitReadable, "waitReadable"));

@@ -14,6 +14,8 @@ wanted=(
   "dockerd docker.io"
   "skopeo skopeo"
   "docker-registry docker-registry"
+  "zstd zstd"
+  "openssl openssl"
   "tmux tmux"
   "newuidmap uidmap"
   "/usr/lib/cni/loopback containernetworking-plugins"

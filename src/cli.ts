@@ -14,6 +14,7 @@ const globalSpecs: OptionSpec[] = [
   { name: 'debug', type: 'boolean', summary: 'log what is done, step by step' },
   { name: 'cgroup-parent', type: 'string', value: 'PATH', summary: 'parent of relative cgroupsPaths (env HUSK_CGROUP_PARENT)' },
   { name: 'systemd-cgroup', type: 'boolean', summary: 'let systemd own each container\'s cgroup (a scope; cgroupsPath "slice:prefix:name")' },
+  { name: 'store', type: 'string', value: 'DIR', summary: 'image store (env HUSK_STORE; default /var/lib/husk)' },
   { name: 'help', short: 'h', type: 'boolean', summary: 'show help' },
   { name: 'version', short: 'v', type: 'boolean', summary: 'print the version' },
 ];
@@ -76,6 +77,9 @@ async function main(argv: string[]): Promise<number> {
   const cgroupParent = (opts['cgroup-parent'] as string | undefined) ?? process.env['HUSK_CGROUP_PARENT'];
   if (cgroupParent !== undefined) global.cgroupParent = cgroupParent;
   if (opts['systemd-cgroup']) global.systemdCgroup = true;
+
+  const store = (opts['store'] as string | undefined) ?? process.env['HUSK_STORE'];
+  if (store !== undefined) global.store = store;
 
   const verbName = argv[verbIndex]!;
   const entry = verbs[verbName];

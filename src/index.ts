@@ -25,6 +25,22 @@ export {
   type Container,
   type ListEntry,
 } from './runtime/container.js';
+export { containerChanges } from './runtime/container.js';
+export type { ImageRunOptions } from './runtime/image-spec.js';
+export {
+  pullImage,
+  importImage,
+  listImages,
+  inspectImage,
+  removeImage,
+  ImageError,
+  type StoreOptions,
+  type ImageRecord,
+  type ImageConfig,
+  type PullOptions,
+  type PullEvent,
+  type ImportOptions,
+} from './image/index.js';
 export { spawn, type SpawnOptions, type SpawnedProcess } from './runtime/spawn.js';
 export { execInContainer, type ExecOptions } from './runtime/exec.js';
 export { pauseContainer, resumeContainer, updateContainer, containerStats } from './runtime/resources.js';

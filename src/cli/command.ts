@@ -28,6 +28,8 @@ export interface GlobalOptions {
   cgroupParent?: string;
   /** runc's --systemd-cgroup: systemd owns each container's cgroup, a transient scope. */
   systemdCgroup?: boolean;
+  /** The image store (--store, HUSK_STORE). */
+  store?: string;
 }
 
 export interface CommandContext {

@@ -22,5 +22,10 @@ export const verbs: Record<string, { summary: string; load: () => Promise<{ comm
   pause: { summary: 'suspend every process of a container', load: () => import('./pause.js') },
   resume: { summary: 'resume a paused container', load: () => import('./resume.js') },
   update: { summary: "change a container's resource limits", load: () => import('./update.js') },
+  image: { summary: 'import or inspect images (husk image import|inspect)', load: () => import('./image.js') },
+  pull: { summary: 'pull an image from a registry (registry API v2)', load: () => import('./pull.js') },
+  images: { summary: 'list the images of the store', load: () => import('./images.js') },
+  rmi: { summary: 'remove images (and the layers no other image uses)', load: () => import('./rmi.js') },
+  diff: { summary: "show what a container changed in its image (A/C/D)", load: () => import('./diff.js') },
   events: { summary: "print a container's stats and OOM events as JSON", load: () => import('./events.js') },
 };

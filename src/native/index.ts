@@ -155,6 +155,30 @@ export interface HuskNative {
    * ("done", "failed", ...). Rejects with the D-Bus error name as `code`.
    */
   systemdManagerCall(request: SystemdManagerRequest): Promise<{ job?: string; result?: string }>;
+  // File operations confined to a root directory fd (native/in_root.cc), for
+  // unpacking image layers: paths are relative to the root, resolved inside it
+  // (RESOLVE_IN_ROOT) with no symlink in the parent (ELOOP), the last component
+  // never followed.
+  inRootMkdir(root: number, path: string, mode: number): void;
+  /** A new regular file (an existing non-directory is replaced); returns an fd open for writing. */
+  inRootCreate(root: number, path: string, mode: number): number;
+  inRootSymlink(root: number, path: string, target: string): void;
+  /** A hard link at `path` to `existing`, both inside the root. */
+  inRootLink(root: number, path: string, existing: string): void;
+  inRootMknod(root: number, path: string, mode: number, major: number, minor: number): void;
+  /** chown, chmod (not for symlinks), then the access and modification times. */
+  inRootSetMeta(root: number, path: string, uid: number, gid: number, mode: number, mtimeSec: number, mtimeNsec: number): void;
+  inRootSetXattr(root: number, path: string, name: string, value: Buffer): void;
+  /** Opens a file for reading, symlinks resolved within the root (as the container sees them). */
+  inRootOpen(root: number, path: string): number;
+  /** The attribute's value, or null when the entry has none. */
+  lgetxattr(path: string, name: string): Buffer | null;
+  /**
+   * Mounts an overlay at `target` with the new mount API: each lower layer (top
+   * first) is its own fsconfig("lowerdir+"), so many layers fit; nodev.
+   * Without upper and work, the overlay is read-only.
+   */
+  mountOverlay(target: string, lowers: string[], upper: string | null, work: string | null, flags?: string[]): void;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -21,6 +21,9 @@ import type { CgroupMountSource } from '../plan/container.js';
 import { planContainer } from '../plan/container.js';
 import { writePidFile } from './pid-file.js';
 import { SyncPoint } from '../plan/ops.js';
+import { chainIds } from '../image/digest.js';
+import { type Change, layerChanges } from '../image/diff.js';
+import { ImageStore, storeDir } from '../image/store.js';
 import { loadBundle } from '../spec/load.js';
 import { validateSpec } from '../spec/validate.js';
 import type { ContainerStatus, Spec, State } from '../spec/types.js';
@@ -34,6 +37,7 @@ import { prepareDetachedMounts } from './detached-mounts.js';
 import { ContainerError } from './errors.js';
 import { runHooks, runHooksWarnOnly } from './hooks.js';
 import { checkSpecSupport } from './host-support.js';
+import { type ImageRunOptions, imageSpec } from './image-spec.js';
 import { launchPlan } from './launch.js';
 import { addListenFds, addNotifySocket, makeNotifyDir, openNotifyRelay, type NotifyRelay } from './notify.js';
 import { checkProcSysMountpoints, joinsOwnNetworkNs } from './preflight.js';
@@ -63,6 +67,12 @@ export interface CreateOptions {
   bundle?: string;
   /** Or an in-memory config whose rootfs is a fresh tmpfs (the embedded default). */
   generated?: { spec: Spec; symlinks: [string, string][] };
+  /**
+   * Or an image of the store: the rootfs is an overlay of its layers with the
+   * container's own upper layer, mounted here before the init is cloned and
+   * unmounted by delete; the config is the image's over runc's defaults.
+   */
+  image?: ImageRunOptions;
   /** Replace process.args of the bundle's config. */
   args?: string[];
   pidFile?: string;
@@ -111,7 +121,17 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   let spec: Spec;
   let bundleDir: string;
   let rootfs: string;
-  if (options.generated !== undefined) {
+  let imageLayer: { store: ImageStore; image: ReturnType<ImageStore['getImage']>; anonymousVolumes: string[] } | undefined;
+  if (options.image !== undefined) {
+    const images = new ImageStore(storeDir(options.image.store));
+    const image = images.getImage(options.image.ref);
+    const dir = images.containerLayerDir(rt.root, id);
+    const made = imageSpec(images.imageConfig(image), imageLowers(images, image), id, options.image, (i) => `${dir}/volumes/${i}`);
+    spec = validateSpec(made.spec);
+    bundleDir = store.dir(id);
+    rootfs = `${dir}/merged`;
+    imageLayer = { store: images, image, anonymousVolumes: made.anonymousVolumes };
+  } else if (options.generated !== undefined) {
     spec = validateSpec(options.generated.spec);
     bundleDir = store.dir(id);
     rootfs = `${bundleDir}/rootfs`;
@@ -150,7 +170,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
     cgroupMount: cgroupMountSource(cgroup, layout),
     rootfsTmpfs: options.generated !== undefined,
-    home: homeOf(rootfs, spec.process?.user.uid ?? 0),
+    ...(imageLayer === undefined && { home: homeOf(rootfs, spec.process?.user.uid ?? 0) }),
     joinsOwnNetworkNs: joinsOwnNetworkNs(spec),
     ...(options.generated !== undefined && { rootfsSymlinks: options.generated.symlinks }),
     ...(options.stdio !== undefined && { stdio: options.stdio }),
@@ -185,6 +205,14 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     trees = await prepareDetachedMounts(plan);
     if (options.generated !== undefined) mkdirSync(rootfs, { mode: 0o755 });
     if (options.notifySocket !== undefined) makeNotifyDir(store.dir(id));
+    if (imageLayer !== undefined) {
+      const layer = imageLayer.store.createContainerLayer(rt.root, id, imageLayer.image);
+      record.image = { id: imageLayer.image.id, store: imageLayer.store.root, layer: layer.dir };
+      store.write(record);
+      imageLayer.anonymousVolumes.forEach((_, i) => mkdirSync(`${layer.dir}/volumes/${i}`, { recursive: true, mode: 0o755 }));
+      native.mountOverlay(layer.merged, layer.lowers, layer.upper, layer.work);
+      debug(`rootfs: overlay of ${layer.lowers.length} layers on ${layer.merged}`);
+    }
     native.mkfifo(gatePath, 0o622);
     cgroup.create();
     // Again, now that it knows which directories it made: delete removes those too.
@@ -242,6 +270,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     await init?.wait();
     await cgroup.killAll(9).catch(() => {});
     await cgroup.destroy().catch((e: Error) => warnTo(rt)(`cleanup: ${e.message}`));
+    if (record.image !== undefined) removeImageLayer(record.image, warnTo(rt));
     store.remove(id);
     throw error;
   } finally {
@@ -249,6 +278,21 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     for (const fd of trees) closeSync(fd); // the child has them (or failed)
   }
   return { id, pid: record.pid ?? init.pid, init };
+}
+
+/** The image's layer directories, top first. */
+function imageLowers(images: ImageStore, image: { layers: string[] }): string[] {
+  return chainIds(image.layers).map((c) => images.layerDir(c)).reverse();
+}
+
+/** Unmounts the container's overlay and removes its own layer. */
+function removeImageLayer(image: NonNullable<ContainerRecord['image']>, warn?: (message: string) => void): void {
+  try {
+    new ImageStore(image.store).removeContainerLayer(image.layer);
+  } catch (error) {
+    if (warn === undefined) throw error;
+    warn(`cleanup: ${(error as Error).message}`);
+  }
 }
 
 /**
@@ -442,6 +486,7 @@ export async function deleteContainer(rt: RuntimeOptions, id: string, force = fa
     }
     if (!(await waitExited(record, 10_000))) throw new ContainerError(`container "${id}": init ${record.pid} did not die`, 'ESTATE');
     await cgroup?.destroy();
+    if (record.image !== undefined) removeImageLayer(record.image);
     if (record.phase === 'created') {
       await runHooksWarnOnly('poststop', record.hooks?.poststop, toOciState(record, 'stopped'), warnTo(rt));
     }
@@ -528,4 +573,14 @@ export async function runContainer(rt: RuntimeOptions, options: RunOptions): Pro
   await relayed;
   if (options.remove ?? true) await deleteContainer(rt, options.id, true);
   return { exit, code: exitStatusCode(exit), container };
+}
+
+/** What a container run from an image changed in it (husk diff). */
+export function containerChanges(rt: RuntimeOptions, id: string): Change[] {
+  const record = new StateStore(rt.root).read(id);
+  if (record.image === undefined) throw new ContainerError(`container "${id}" was not made from an image: it has no layer of its own`, 'EINVAL');
+  const images = new ImageStore(record.image.store);
+  const image = images.listImages().find((i) => i.id === record.image!.id);
+  if (image === undefined) throw new ContainerError(`container "${id}": its image ${record.image.id} is gone from ${record.image.store}`, 'ENOTFOUND');
+  return layerChanges(`${record.image.layer}/upper`, imageLowers(images, image));
 }

@@ -23,6 +23,8 @@ export interface ContainerRecord {
   process?: Process;
   /** The container's linux.seccomp: `exec` installs the same filter. */
   seccomp?: LinuxSeccomp;
+  /** A container run from an image: its store and its own layer (upper, work, the merged rootfs). */
+  image?: { id: string; store: string; layer: string };
   /** Hooks that run after `create` returns, by other husk invocations. */
   hooks?: { poststart?: Hook[]; poststop?: Hook[] };
 }

@@ -1,0 +1,33 @@
+/**
+ * What goes wrong with images: a reference that names nothing, a blob whose
+ * digest does not match, a layer that tries to write outside itself, a
+ * registry that refuses. `code` is stable for callers; `path`, `digest` and
+ * `cause` say where.
+ */
+export type ImageErrorCode =
+  | 'ENOTFOUND' // no such image, blob or layer
+  | 'EINVAL' // a malformed reference, archive, manifest or config
+  | 'EDIGEST' // content does not match its digest
+  | 'EHOSTILE' // a layer entry that would write outside the layer, or that husk refuses to create
+  | 'EINUSE' // the image is used by a container
+  | 'EREGISTRY' // the registry answered with an error
+  | 'EAUTH'; // the registry refused our credentials
+
+export class ImageError extends Error {
+  override name = 'ImageError';
+  readonly path?: string;
+  readonly digest?: string;
+  constructor(
+    message: string,
+    readonly code: ImageErrorCode,
+    context: { path?: string; digest?: string; cause?: unknown } = {},
+  ) {
+    super(message, context.cause !== undefined ? { cause: context.cause } : undefined);
+    if (context.path !== undefined) this.path = context.path;
+    if (context.digest !== undefined) this.digest = context.digest;
+  }
+}
+
+export function errnoCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
