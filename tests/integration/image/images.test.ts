@@ -232,8 +232,6 @@ describe('layers', () => {
 
   it('refuses a layer whose content does not match its diffID', async () => {
     const layout = await craftLayout(join(work, 'tampered'), [[{ name: 'a', data: 'original' }]]);
-    const config = JSON.parse(readFileSync(join(layout.dir, 'blobs', 'sha256', layout.id.slice(7)), 'utf8'));
-    void config;
     // Replace the layer blob with another tar: its blob digest no longer matches the manifest.
     const manifestDigest = (JSON.parse(readFileSync(join(layout.dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] }).manifests[0]!.digest;
     const manifest = JSON.parse(readFileSync(join(layout.dir, 'blobs', 'sha256', manifestDigest.slice(7)), 'utf8')) as { layers: { digest: string }[] };
