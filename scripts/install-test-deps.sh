@@ -16,6 +16,7 @@ wanted=(
   "docker-registry docker-registry"
   "zstd zstd"
   "openssl openssl"
+  "htpasswd apache2-utils"
   "tmux tmux"
   "newuidmap uidmap"
   "/usr/lib/cni/loopback containernetworking-plugins"

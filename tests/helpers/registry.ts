@@ -45,6 +45,8 @@ function probe(url: string): Promise<number> {
 export interface RegistryOptions {
   /** Require a bearer token from a token server that knows this user. */
   tokenAuth?: { username: string; password: string };
+  /** Require HTTP basic auth (htpasswd) for this user. */
+  basicAuth?: { username: string; password: string };
 }
 
 export async function startRegistry(dir: string, options: RegistryOptions = {}): Promise<TestRegistry> {
@@ -88,6 +90,15 @@ export async function startRegistry(dir: string, options: RegistryOptions = {}):
     service: husk-test-registry
     issuer: husk-test-issuer
     rootcertbundle: ${cert}
+`;
+  }
+  if (options.basicAuth !== undefined) {
+    const htpasswd = join(dir, 'htpasswd');
+    writeFileSync(htpasswd, execFileSync('htpasswd', ['-Bbn', options.basicAuth.username, options.basicAuth.password]));
+    auth = `auth:
+  htpasswd:
+    realm: husk-test
+    path: ${htpasswd}
 `;
   }
   const config = join(dir, 'config.yml');

@@ -42,7 +42,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('import', () => {
+describe('import', { timeout: 180_000 }, () => {
   it('gives one image, stored once, from a docker-archive, an oci-archive and an OCI layout', async () => {
     for (const file of [base.dockerArchive, base.ociArchive, base.ociDir]) {
       const result = await withStore(['image', 'import', file]);
@@ -81,7 +81,7 @@ describe('import', () => {
   });
 });
 
-describe('run --image', () => {
+describe('run --image', { timeout: 180_000 }, () => {
   it("applies the image's config: entrypoint + cmd, env, workdir, user and groups from the image's files", async () => {
     const plain = await withStore(['run', '--rm', '--image', 'localhost/husk-test-base:1', 'cfg1']);
     expect(String(plain.stdout)).toBe('entry default-cmd');
@@ -162,7 +162,7 @@ describe('run --image', () => {
   });
 });
 
-describe('layers', () => {
+describe('layers', { timeout: 180_000 }, () => {
   it('turns whiteouts and opaque directories into overlay ones', async () => {
     const layout = await craftLayout(join(work, 'wh'), [
       [...busyboxEntries(), { name: 'a/', type: 'directory' }, { name: 'a/x', data: 'x' }, { name: 'a/y', data: 'y' }, { name: 'b/', type: 'directory' }, { name: 'b/z', data: 'z' }],

@@ -18,6 +18,7 @@ const husk = makeHusk();
 const work = mkdtempSync('/tmp/husk-pull-test-');
 let registry: TestRegistry;
 let tokenRegistry: TestRegistry;
+let basicRegistry: TestRegistry;
 let base: PodmanImage;
 let derived: PodmanImage;
 
@@ -28,21 +29,24 @@ const pull = (store: string, ...args: string[]) => husk.run(['--store', store, '
 beforeAll(async () => {
   registry = await startRegistry(join(work, 'registry'));
   tokenRegistry = await startRegistry(join(work, 'token-registry'), { tokenAuth: { username: 'alice', password: 's3cret' } });
+  basicRegistry = await startRegistry(join(work, 'basic-registry'), { basicAuth: { username: 'bob', password: 'hunter2' } });
   base = podmanBuild(work, 'localhost/husk-pull-base:1', baseContainerfile);
   derived = podmanBuild(work, 'localhost/husk-pull-derived:1', 'FROM localhost/husk-pull-base:1\nUSER root\nRUN echo derived > /etc/derived\n');
   await push(`oci:${base.ociDir}`, registry, 'husk/base:1');
   await push(`docker-archive:${derived.dockerArchive}`, registry, 'husk/derived:1');
   await push(`oci:${base.ociDir}`, tokenRegistry, 'husk/private:1', 'alice:s3cret');
+  await push(`oci:${base.ociDir}`, basicRegistry, 'husk/basic:1', 'bob:hunter2');
 }, 300_000);
 
 afterAll(async () => {
   await registry?.stop();
   await tokenRegistry?.stop();
+  await basicRegistry?.stop();
   await husk.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('pull', () => {
+describe('pull', { timeout: 180_000 }, () => {
   it('refuses a plain-HTTP registry unless --tls-verify=false', async () => {
     const result = await pull(storeAt('s-tls'), `${registry.host}/husk/base:1`);
     expect(result.exitCode).toBe(1);
@@ -92,6 +96,18 @@ describe('pull', () => {
     writeFileSync(authFile, JSON.stringify({ auths: { [tokenRegistry.host]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }));
     const fromFile = await husk.run(['--store', storeAt('s-auth-file'), 'pull', '--tls-verify=false', `${tokenRegistry.host}/husk/private:1`], { env: { REGISTRY_AUTH_FILE: authFile } });
     expect(fromFile.exitCode, String(fromFile.stderr)).toBe(0);
+  });
+
+  it('authenticates with basic auth when the registry asks for it', async () => {
+    const anonymous = await pull(storeAt('s-basic'), '--tls-verify=false', `${basicRegistry.host}/husk/basic:1`);
+    expect(anonymous.exitCode).toBe(1);
+    expect(String(anonymous.stderr)).toContain('wants a user and password');
+    const wrong = await pull(storeAt('s-basic'), '--tls-verify=false', '--creds', 'bob:wrong', `${basicRegistry.host}/husk/basic:1`);
+    expect(wrong.exitCode).toBe(1);
+    expect(String(wrong.stderr)).toContain('access denied (401)');
+    const right = await pull(storeAt('s-basic'), '--tls-verify=false', '--creds', 'bob:hunter2', `${basicRegistry.host}/husk/basic:1`);
+    expect(right.exitCode, String(right.stderr)).toBe(0);
+    expect(String(right.stdout)).toBe(base.id);
   });
 
   it('pulls zstd, gzip and plain layers, and picks this host from an OCI index', async () => {
