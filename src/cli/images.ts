@@ -1,6 +1,7 @@
 import { listImages } from '../image/index.js';
 import { type Command, UsageError } from './command.js';
-import { formatTable, printJson, write } from './output.js';
+import { formatTable } from '../text/table.js';
+import { printJson, write } from './output.js';
 
 function humanSize(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];

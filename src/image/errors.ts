@@ -27,7 +27,3 @@ export class ImageError extends Error {
     if (context.digest !== undefined) this.digest = context.digest;
   }
 }
-
-export function errnoCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-}

@@ -22,7 +22,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { constants, native } from '../native/index.js';
 import { chainIds, hexOf, sha256, verifyDigest } from './digest.js';
-import { errnoCode, ImageError } from './errors.js';
+import { errnoCode } from '../errors.js';
+import { ImageError } from './errors.js';
 import { normalizeName } from './reference.js';
 import { type UnpackResult, unpackLayer } from './unpack.js';
 

@@ -21,7 +21,8 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { native } from '../native/index.js';
 import { AutoDecompress, type Compression, Hashing } from './decompress.js';
-import { errnoCode, ImageError } from './errors.js';
+import { errnoCode } from '../errors.js';
+import { ImageError } from './errors.js';
 
 /**
  * tar-stream decodes every PAX value as UTF-8, which mangles binary xattrs

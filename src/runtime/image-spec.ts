@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { constants as fsConstants, openSync } from 'node:fs';
+import { isCgroup2UnifiedMode } from '../cgroups/index.js';
 import { native } from '../native/index.js';
 import { CAPABILITY_NAMES } from '../spec/capabilities.js';
 import { defaultSpec } from '../spec/defaults.js';
@@ -136,7 +137,7 @@ export interface ImageSpec {
 export function imageSpec(config: ImageConfig, lowers: string[], id: string, run: ImageRunOptions, volumeDir: (i: number) => string): ImageSpec {
   const image = config.config ?? {};
   const terminal = run.terminal ?? false;
-  const spec = defaultSpec({ terminal });
+  const spec = defaultSpec({ terminal, cgroupNamespace: isCgroup2UnifiedMode() });
   spec.root = { path: 'rootfs', readonly: run.readOnly ?? false };
   spec.hostname = run.hostname ?? id;
   const process = spec.process!;
