@@ -1,7 +1,7 @@
 import type { CgroupStats } from '../cgroups/index.js';
 import { containerCgroup } from '../runtime/container.js';
 import { ContainerError } from '../runtime/errors.js';
-import { containerStats } from '../runtime/resources.js';
+import { containerStats, statsRefusal } from '../runtime/resources.js';
 import { type Command, UsageError } from './command.js';
 import { write } from './output.js';
 import { runtimeOptions } from './runtime-options.js';
@@ -107,7 +107,7 @@ export const command: Command = {
         return 0; // deleted meanwhile
       }
       if (status === 'stopped') {
-        if (oomSeen === undefined) throw new ContainerError(`container "${id}" is not running`, 'ESTATE');
+        if (oomSeen === undefined) throw new ContainerError(statsRefusal(id), 'ESTATE');
         return 0;
       }
       const ooms = (stats.memory?.events.oom ?? 0) + (stats.memory?.events.oomKill ?? 0);

@@ -34,7 +34,7 @@ import { deliverConsole } from './console.js';
 import { moveNetDevices } from './net-devices.js';
 import { sendToSeccompListener } from './seccomp-listener.js';
 import { prepareDetachedMounts } from './detached-mounts.js';
-import { ContainerError } from './errors.js';
+import { ContainerError, runcPhrase, runcWords } from './errors.js';
 import { runHooks, runHooksWarnOnly } from './hooks.js';
 import { checkSpecSupport } from './host-support.js';
 import { type ImageRunOptions, imageSpec } from './image-spec.js';
@@ -43,7 +43,7 @@ import { addListenFds, addNotifySocket, makeNotifyDir, openNotifyRelay, type Not
 import { checkProcSysMountpoints, joinsOwnNetworkNs } from './preflight.js';
 import { saveAppliedResources } from './applied-resources.js';
 import { writeIdMaps } from './spawn.js';
-import { type ContainerRecord, deriveStatus, initAlive, procStat, StateStore, toOciState, validateId } from './state.js';
+import { containerNotFound, type ContainerRecord, deriveStatus, initAlive, procStat, StateStore, toOciState, validateId } from './state.js';
 
 export interface RuntimeOptions {
   /** State directory (runc's --root). */
@@ -115,7 +115,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   const store = new StateStore(rt.root);
   const { id } = options;
   validateId(id);
-  if (store.exists(id)) throw new ContainerError(`container "${id}" already exists`, 'EEXIST');
+  if (store.exists(id)) throw new ContainerError(runcWords(runcPhrase.exists, `"${id}"`), 'EEXIST');
 
   // Everything that can be refused is refused before anything exists.
   let spec: Spec;
@@ -342,6 +342,13 @@ export function statusOf(store: StateStore, record: ContainerRecord): ContainerS
   });
 }
 
+/** Why `start` refuses a container that is not created, in runc's words. */
+function startRefusal(id: string, status: ContainerStatus): string {
+  if (status === 'running') return runcWords(runcPhrase.startRunning, `"${id}"`);
+  if (status === 'stopped') return runcWords(runcPhrase.startStopped, `"${id}"`);
+  return `cannot start a container in the ${status} state: "${id}"`;
+}
+
 /**
  * Releases the init from its start gate (runc start). With a notify socket, resolves
  * once the container said READY (relayed) or its init exited, as runc start does.
@@ -358,7 +365,7 @@ async function releaseGate(rt: RuntimeOptions, id: string, options: StartOptions
   const record = await store.withLock(id, async () => {
     const current = store.read(id);
     const status = statusOf(store, current);
-    if (status !== 'created') throw new ContainerError(`cannot start container "${id}": it is ${status}, not created`, 'ESTATE');
+    if (status !== 'created') throw new ContainerError(startRefusal(id, status), 'ESTATE');
     // Listening before the gate opens: the container cannot say READY before we hear it.
     if (options.notifySocket !== undefined) notify = openNotifyRelay(store.dir(id), options.notifySocket);
     const gate = store.gatePath(id);
@@ -419,7 +426,10 @@ export async function killContainer(rt: RuntimeOptions, id: string, signal: numb
   const store = new StateStore(rt.root);
   const record = store.read(id);
   const status = statusOf(store, record);
-  if (status === 'stopped') throw new ContainerError(`cannot kill container "${id}": it is not running`, 'ESTATE');
+  // As runc: --all of a stopped container signals whatever is left in its cgroup (nothing,
+  // once it has its own pid namespace) and succeeds; containerd's shim sends `kill --all ID 9`
+  // after an init exits and on `ctr task rm -f`.
+  if (status === 'stopped' && !all) throw new ContainerError(runcWords(runcPhrase.notRunning, `cannot kill "${id}": it is stopped`), 'ESTATE');
   const cgroup = managerOf(record);
   if (all && cgroup !== undefined) {
     for (const pid of cgroup.pids()) {
@@ -470,13 +480,13 @@ export async function deleteContainer(rt: RuntimeOptions, id: string, force = fa
   validateId(id);
   if (!store.exists(id)) {
     if (force) return;
-    throw new ContainerError(`container "${id}" does not exist`, 'ENOTFOUND');
+    throw containerNotFound(id);
   }
   await store.withLock(id, async () => {
     const record = store.read(id);
     const status = statusOf(store, record);
     if (!force && (status === 'running' || status === 'paused' || (status === 'creating' && initAlive(record)))) {
-      throw new ContainerError(`cannot delete container "${id}": it is ${status} (stop it first, or use --force)`, 'ESTATE');
+      throw new ContainerError(`cannot delete container ${id} that is not stopped: ${status} (stop it first, or use --force)`, 'ESTATE');
     }
     const cgroup = managerOf(record);
     signalInit(record, osConstants.signals.SIGKILL);

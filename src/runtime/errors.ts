@@ -44,3 +44,29 @@ export class ContainerError extends Error {
     super(message);
   }
 }
+
+/**
+ * runc's own words for the failures engines tell apart by their text, so that husk is
+ * understood where runc is: containerd's shim (pkg/process: a kill error containing
+ * "container not running" is "process already finished", one containing "does not exist"
+ * is "no such container", and `delete` ignores "does not exist"), dockerd's libcontainerd
+ * ("container does not exist", "not found"), podman (`state` output containing "does not
+ * exist" means the container is gone). Each message starts with runc's words; husk's own
+ * detail follows after a colon (see runcWords()).
+ */
+export const runcPhrase = {
+  notExist: 'container does not exist',
+  exists: 'container with given ID already exists',
+  notRunning: 'container not running',
+  notPaused: 'container not paused',
+  startRunning: 'cannot start an already running container',
+  startStopped: 'cannot start a container that has stopped',
+  execStopped: 'cannot exec in a stopped container',
+  execPaused: 'cannot exec in a paused container',
+  pathLookup: 'executable file not found in $PATH',
+} as const;
+
+/** runc's words first, husk's detail after: `container not running: cannot kill "web": it is stopped`. */
+export function runcWords(phrase: string, detail: string): string {
+  return `${phrase}: ${detail}`;
+}

@@ -8,7 +8,7 @@ import { managerOf, type RuntimeOptions, statusOf } from './container.js';
 import { FdKind } from './channel.js';
 import { deliverConsole } from './console.js';
 import { sendToSeccompListener } from './seccomp-listener.js';
-import { ContainerError } from './errors.js';
+import { ContainerError, runcPhrase, runcWords } from './errors.js';
 import { checkProcessSupport, probeHostSecurity } from './host-support.js';
 import { launchPlan } from './launch.js';
 import type { SpawnedProcess } from './spawn.js';
@@ -40,7 +40,10 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
   const store = new StateStore(rt.root);
   const record = store.read(id);
   const status = statusOf(store, record);
-  if (status !== 'running') throw new ContainerError(`cannot exec in container "${id}": it is ${status}, not running`, 'ESTATE');
+  // As runc: a created container (its init waiting at the start gate) can be entered too.
+  if (status === 'stopped') throw new ContainerError(runcWords(runcPhrase.execStopped, `"${id}"`), 'ESTATE');
+  if (status === 'paused') throw new ContainerError(runcWords(runcPhrase.execPaused, `"${id}"`), 'ESTATE');
+  if (status !== 'running' && status !== 'created') throw new ContainerError(runcWords(runcPhrase.notRunning, `cannot exec in "${id}": it is ${status}`), 'ESTATE');
   const base: Process =
     options.process !== undefined ? validateProcess(options.process, '') : structuredClone(record.process ?? { user: { uid: 0, gid: 0 }, cwd: '/' });
   const process: Process = { ...base, args: options.args.length > 0 ? options.args : (base.args ?? []) };

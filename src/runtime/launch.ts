@@ -2,7 +2,7 @@ import { type Launched, native, type WirePlan } from '../native/index.js';
 import { describeOp, type Plan, type PlanOp, SyncPoint } from '../plan/ops.js';
 import { SyncChannel } from './channel.js';
 import { ChildHandle } from './child.js';
-import { SetupError } from './errors.js';
+import { runcPhrase, SetupError } from './errors.js';
 
 export interface LaunchHandlers {
   /**
@@ -65,7 +65,7 @@ export async function launchPlan(
       if (msg.type === 'error') {
         const op = plan.ops[msg.op];
         const step = op === undefined ? 'set up the child' : interpreter.describe(op as never);
-        const detail = msg.status !== 0 ? describeWaitStatus(msg.status) : undefined;
+        const detail = msg.status !== 0 ? describeWaitStatus(msg.status) : op !== undefined ? errorDetail(op, msg.errno) : undefined;
         await child.wait();
         throw new SetupError(step, msg.errno, detail);
       }
@@ -89,6 +89,17 @@ export async function launchPlan(
   } finally {
     channel.close();
   }
+}
+
+/**
+ * runc's words where engines read them: a command missing from $PATH is "executable file
+ * not found in $PATH" (podman's exec answers 127 for it; ENOENT's own "no such file or
+ * directory" serves a path with a slash).
+ */
+function errorDetail(op: { kind: string }, errno: number): string | undefined {
+  const file = op.kind === 'resolve_exec' ? (op as Extract<PlanOp, { kind: 'resolve_exec' }>).file : undefined;
+  if (file !== undefined && errno === 2 /* ENOENT */ && !file.includes('/')) return `${runcPhrase.pathLookup} (ENOENT)`;
+  return undefined;
 }
 
 function describeWaitStatus(status: number): string {

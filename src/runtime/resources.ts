@@ -7,7 +7,7 @@ import { CgroupError, type CgroupStats, detectCgroups, type LinuxResources, vali
 import type { ContainerStatus } from '../spec/types.js';
 import { containerCgroup, type RuntimeOptions } from './container.js';
 import { loadAppliedResources, saveAppliedResources } from './applied-resources.js';
-import { ContainerError } from './errors.js';
+import { ContainerError, runcPhrase, runcWords } from './errors.js';
 import { StateStore } from './state.js';
 
 /**
@@ -76,14 +76,14 @@ async function withCgroup<T>(rt: RuntimeOptions, id: string, fn: (c: ReturnType<
   return store.withLock(id, () => fn(containerCgroup(rt, id), store));
 }
 
-function refuse(verb: string, id: string, status: ContainerStatus, needed: string): never {
-  throw new ContainerError(`cannot ${verb} container "${id}": it is ${status}, not ${needed}`, 'ESTATE');
+function refuse(verb: string, id: string, status: ContainerStatus, phrase: string): never {
+  throw new ContainerError(runcWords(phrase, `cannot ${verb} container "${id}": it is ${status}`), 'ESTATE');
 }
 
 /** Freezes every process of a running container (runc pause). */
 export async function pauseContainer(rt: RuntimeOptions, id: string): Promise<void> {
   await withCgroup(rt, id, async ({ status, cgroup }) => {
-    if (status !== 'running') refuse('pause', id, status, 'running');
+    if (status !== 'running') refuse('pause', id, status, runcPhrase.notRunning);
     await cgroup.freeze();
   });
 }
@@ -91,7 +91,7 @@ export async function pauseContainer(rt: RuntimeOptions, id: string): Promise<vo
 /** Thaws a paused container (runc resume). */
 export async function resumeContainer(rt: RuntimeOptions, id: string): Promise<void> {
   await withCgroup(rt, id, async ({ status, cgroup }) => {
-    if (status !== 'paused') refuse('resume', id, status, 'paused');
+    if (status !== 'paused') refuse('resume', id, status, runcPhrase.notPaused);
     await cgroup.thaw();
   });
 }
@@ -106,7 +106,7 @@ export async function updateContainer(rt: RuntimeOptions, id: string, patch: Lin
   const layout = detectCgroups();
   checkSections(patch);
   return withCgroup(rt, id, async ({ status, cgroup }, store) => {
-    if (status === 'stopped') throw new ContainerError(`cannot update container "${id}": it is stopped`, 'ESTATE');
+    if (status === 'stopped') refuse('update', id, status, runcPhrase.notRunning);
     const current = loadAppliedResources(store.dir(id));
     const { merged, ignored } = mergeResources(current, patch);
     validateResources(merged, layout);
@@ -117,9 +117,14 @@ export async function updateContainer(rt: RuntimeOptions, id: string, patch: Lin
   });
 }
 
+/** runc's words for `events --stats` of a stopped container. */
+export function statsRefusal(id: string): string {
+  return `container with id ${id} is not running`;
+}
+
 /** The container's cgroup statistics (runc events --stats); refused for a stopped container. */
 export function containerStats(rt: RuntimeOptions, id: string): CgroupStats {
   const { status, cgroup } = containerCgroup(rt, id);
-  if (status === 'stopped') throw new ContainerError(`cannot read the stats of container "${id}": it is not running`, 'ESTATE');
+  if (status === 'stopped') throw new ContainerError(statsRefusal(id), 'ESTATE');
   return cgroup.stats();
 }

@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { constants, native } from '../native/index.js';
 import type { ContainerStatus, Hook, LinuxSeccomp, Process, State } from '../spec/types.js';
-import { ContainerError } from './errors.js';
+import { ContainerError, runcPhrase, runcWords } from './errors.js';
 
 /** What husk keeps about a container (state.json in its state directory). */
 export interface ContainerRecord {
@@ -60,7 +60,7 @@ export class StateStore {
       mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (error) {
       if ((error as { code?: string }).code === 'EEXIST') {
-        throw new ContainerError(`container "${id}" already exists`, 'EEXIST');
+        throw new ContainerError(runcWords(runcPhrase.exists, `"${id}"`), 'EEXIST');
       }
       throw error;
     }
@@ -85,7 +85,7 @@ export class StateStore {
         // Claimed but never written: a create killed at its very first step.
         return { ociVersion: '1.2.0', id, phase: 'creating', bundle: '', rootfs: '', created: new Date(0).toISOString() };
       }
-      if (code === 'ENOENT') throw new ContainerError(`container "${id}" does not exist`, 'ENOTFOUND');
+      if (code === 'ENOENT') throw containerNotFound(id);
       throw error;
     }
   }
@@ -117,13 +117,18 @@ export class StateStore {
       fd = openSync(this.dir(id), 'r');
     } catch (error) {
       if ((error as { code?: string }).code === 'ENOENT') {
-        return Promise.reject(new ContainerError(`container "${id}" does not exist`, 'ENOTFOUND'));
+        return Promise.reject(containerNotFound(id));
       }
       throw error;
     }
     native.flock(fd, constants.LOCK_EX);
     return fn().finally(() => closeSync(fd));
   }
+}
+
+/** An unknown id, in runc's words. */
+export function containerNotFound(id: string): ContainerError {
+  return new ContainerError(runcWords(runcPhrase.notExist, `"${id}"`), 'ENOTFOUND');
 }
 
 /** Field 22 (starttime) and field 3 (state) of /proc/<pid>/stat, or undefined if gone. */

@@ -448,7 +448,7 @@ describe('a created, then stopped, and an unknown container', () => {
       const result = await husk.run(args);
       expect(result.exitCode, args.join(' ')).toBe(1);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toBe(`husk: container "${id}" does not exist`);
+      expect(result.stderr).toBe(`husk: container does not exist: "${id}"`);
     }
     const error = await containerTop(rt, id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContainerError);

@@ -137,7 +137,7 @@ describe.skipIf(!isV2)('containers on pure cgroup v2', () => {
     const { cgroup } = containerCgroup(rt, id);
     const pids = cgroup.pids();
     expect(pids.length).toBe(1);
-    await expect(resumeContainer(rt, id)).rejects.toThrow('it is running, not paused');
+    await expect(resumeContainer(rt, id)).rejects.toThrow(`container not paused: cannot resume container "${id}": it is running`);
     await pauseContainer(rt, id);
     expect(containerState(rt, id).status).toBe('paused');
     expect(readFileSync(join(cgroup.v2Directory()!, 'cgroup.events'), 'utf8')).toContain('frozen 1');

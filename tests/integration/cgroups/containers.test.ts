@@ -158,12 +158,12 @@ describe('pause, resume, update', () => {
     await waitFor('4 processes', async () => (await containerPids(id)).length === 4);
     const pids = await containerPids(id);
 
-    expect((await husk.run(['resume', id])).stderr).toContain('it is running, not paused');
+    expect((await husk.run(['resume', id])).stderr).toBe(`husk: container not paused: cannot resume container "${id}": it is running`);
     const pause = await husk.run(['pause', id]);
     expect(pause.stderr).toBe('');
     expect(pause.exitCode).toBe(0);
     expect((await husk.state(id)).status).toBe('paused');
-    expect((await husk.run(['pause', id])).stderr).toContain('it is paused, not running');
+    expect((await husk.run(['pause', id])).stderr).toBe(`husk: container not running: cannot pause container "${id}": it is paused`);
     const frozenAt = pids.map(cpuTicks);
     const usageFrozen = (await stats(id)).cpu.usage.total;
     await sleep(500);
@@ -247,13 +247,13 @@ describe('pause, resume, update', () => {
     const bundle = await testinitBundle(['true']);
     const id = newId('stopped');
     expect((await husk.detached(['create', '--bundle', bundle.dir, id])).exitCode).toBe(0);
-    expect((await husk.run(['pause', id])).stderr).toBe(`husk: cannot pause container "${id}": it is created, not running`);
+    expect((await husk.run(['pause', id])).stderr).toBe(`husk: container not running: cannot pause container "${id}": it is created`);
     expect((await husk.run(['start', id])).exitCode).toBe(0);
     await waitFor('stopped', async () => (await husk.state(id)).status === 'stopped');
     const events = await husk.run(['events', '--stats', id]);
     expect(events.exitCode).toBe(1);
-    expect(events.stderr).toContain('not running');
-    expect((await husk.run(['update', '--pids-limit', '5', id])).stderr).toBe(`husk: cannot update container "${id}": it is stopped`);
+    expect(events.stderr).toBe(`husk: container with id ${id} is not running`);
+    expect((await husk.run(['update', '--pids-limit', '5', id])).stderr).toBe(`husk: container not running: cannot update container "${id}": it is stopped`);
     expect((await husk.run(['delete', id])).exitCode).toBe(0);
     husk.expectGone(id);
   });

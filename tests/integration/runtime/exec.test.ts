@@ -91,6 +91,17 @@ describe('exec', () => {
     expect(Number(nspid.at(-1))).toBeGreaterThan(1); // not the container's init
   });
 
+  it('enters a created container (its init waiting at the start gate), as runc does', async () => {
+    const bundle = await makeTestBundle({ args: ['sleep', '300'] });
+    bundles.push(bundle);
+    const id = newId('created');
+    expect((await husk.detached(['create', '--bundle', bundle.dir, id])).exitCode).toBe(0);
+    const result = await husk.run(['exec', id, '/bin/testinit', 'pid']);
+    expect(result.stderr).toBe('');
+    expect(Number(String(result.stdout).trim())).toBeGreaterThan(1);
+    expect((await husk.state(id)).status).toBe('created');
+  });
+
   it('fails clearly for a missing command and a stopped container', async () => {
     const { id } = await running();
     const missing = await husk.run(['exec', id, '/bin/nope']);
@@ -98,6 +109,6 @@ describe('exec', () => {
     expect(missing.stderr).toBe('husk: find executable "/bin/nope": ENOENT (no such file or directory)');
     await husk.run(['kill', id, 'KILL']);
     for (let i = 0; i < 200 && String((await husk.run(['state', id])).stdout).includes('running'); i++) await new Promise((r) => setTimeout(r, 10));
-    expect((await husk.run(['exec', id, '/bin/testinit', 'true'])).stderr).toBe(`husk: cannot exec in container "${id}": it is stopped, not running`);
+    expect((await husk.run(['exec', id, '/bin/testinit', 'true'])).stderr).toBe(`husk: cannot exec in a stopped container: "${id}"`);
   });
 });

@@ -38,11 +38,11 @@ describe('states', () => {
     expect((await husk.run(['start', id])).exitCode).toBe(0);
     expect((await husk.state(id)).status).toBe('running');
     expect(readFileSync(`/proc/${created.pid}/cmdline`, 'utf8')).toContain('testinit');
-    expect((await husk.run(['start', id])).stderr).toContain('it is running, not created');
+    expect((await husk.run(['start', id])).stderr).toBe(`husk: cannot start an already running container: "${id}"`);
 
     const list = JSON.parse(String((await husk.run(['list', '--format', 'json'])).stdout)) as { id: string; status: string }[];
     expect(list.find((c) => c.id === id)?.status).toBe('running');
-    expect((await husk.run(['delete', id])).stderr).toContain('it is running');
+    expect((await husk.run(['delete', id])).stderr).toBe(`husk: cannot delete container ${id} that is not stopped: running (stop it first, or use --force)`);
 
     expect((await husk.run(['kill', id, 'KILL'])).exitCode).toBe(0);
     for (let i = 0; i < 200 && (await husk.state(id)).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
@@ -51,7 +51,7 @@ describe('states', () => {
     expect(stopped.pid).toBeUndefined();
 
     expect((await husk.run(['delete', id])).exitCode).toBe(0);
-    expect((await husk.run(['state', id])).stderr).toContain(`container "${id}" does not exist`);
+    expect((await husk.run(['state', id])).stderr).toContain(`container does not exist: "${id}"`);
     husk.expectGone(id);
   });
 
@@ -65,7 +65,7 @@ describe('states', () => {
     husk.expectGone(id);
     const unknown = await husk.run(['kill', 'no-such-container']);
     expect(unknown.exitCode).toBe(1);
-    expect(unknown.stderr).toBe('husk: container "no-such-container" does not exist');
+    expect(unknown.stderr).toBe('husk: container does not exist: "no-such-container"');
   });
 
   it('delete --force kills a running container whose process ignores SIGTERM', async () => {
@@ -226,7 +226,7 @@ describe('failures leave nothing behind', () => {
     const id = newId('race');
     const results = await Promise.all([0, 1, 2].map(() => husk.detached(['create', '--bundle', bundle.dir, id])));
     expect(results.filter((r) => r.exitCode === 0)).toHaveLength(1);
-    for (const failed of results.filter((r) => r.exitCode !== 0)) expect(failed.stderr).toBe(`husk: container "${id}" already exists`);
+    for (const failed of results.filter((r) => r.exitCode !== 0)) expect(failed.stderr).toBe(`husk: container with given ID already exists: "${id}"`);
     expect((await husk.state(id)).status).toBe('created');
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
     husk.expectGone(id);

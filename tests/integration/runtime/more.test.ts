@@ -98,7 +98,7 @@ describe('--log', () => {
     const result = await husk.run(['--log', log, '--log-format', 'json', 'state', 'nothing-here']);
     expect(result.exitCode).toBe(1);
     const entry = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop()!) as { level: string; msg: string };
-    expect(entry).toMatchObject({ level: 'error', msg: 'container "nothing-here" does not exist' });
+    expect(entry).toMatchObject({ level: 'error', msg: 'container does not exist: "nothing-here"' });
   });
 });
 
