@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
+#include <linux/sched.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
@@ -123,15 +124,24 @@ inline void Check(long rc) noexcept {
   if (rc < 0) Fail(errno);
 }
 
-void SendFd(int fd, int32_t kind) noexcept {
-  SyncMsg msg{kSyncFd, g_op, 0, kind};
+// Sends `msg`, with `fd` attached (SCM_RIGHTS) unless it is -1; false with errno set.
+bool SendMsg(SyncMsg msg, int fd) noexcept {
   struct iovec iov = {&msg, sizeof msg};
   struct msghdr mh;
   FdControl control;
   PrepareFdMessage(&mh, &iov, &control, fd);
-  while (sendmsg(g_sync, &mh, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) Fail(errno);
+  if (fd < 0) {
+    mh.msg_control = nullptr;
+    mh.msg_controllen = 0;
   }
+  while (sendmsg(g_sync, &mh, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return true;
+}
+
+void SendFd(int fd, int32_t kind) noexcept {
+  if (!SendMsg(SyncMsg{kSyncFd, g_op, 0, kind}, fd)) Fail(errno);
 }
 
 // Blocks until the parent says go on. A closed socket means the runtime is gone:
@@ -815,46 +825,32 @@ void ResolveExec(const char* file, char* const* envp) noexcept {
   _exit(127);
 }
 
-// After setns into a pid namespace only children enter it: fork, let the
-// grandchild run the rest of the plan, and make this process a relay that
-// forwards every signal to it and leaves with its exit status (as nsenter --fork).
-void DoFork() noexcept {
-  sigset_t all;
-  sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, nullptr);  // no signal may be lost between fork and the wait loop
-  long child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+// After setns into a pid namespace (or unshare of a new one) only children enter it. As
+// runc's nsexec does, the process that goes on with the plan is cloned with CLONE_PARENT:
+// a sibling of this one, so a direct child of the runtime, which waits for it through its
+// pidfd and signals it, and whose exit status an engine's subreaper gets once the runtime
+// is gone. This intermediate reports it (pidfd and pid) and exits at once; the sibling
+// waits until the runtime has reaped the intermediate and says go on, so nothing of the
+// intermediate is left in the container, and nothing the sibling says can overtake it.
+void DoCloneSibling() noexcept {
+  int pidfd = -1;
+  struct clone_args args = {};
+  args.flags = CLONE_PARENT | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  // exit_signal stays 0 (clone3 insists): with CLONE_PARENT the sibling gets ours, SIGCHLD.
+  long child = syscall(SYS_clone3, &args, sizeof args);
+  if (child < 0 && errno == ENOSYS) child = syscall(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);  // the runtime opens a pidfd
   if (child < 0) Fail(errno);
   if (child == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    (void)Send(kSyncPid, 0, 0);  // the kernel attaches our pid, as the runtime sees it
-    return;  // the grandchild goes on with the plan
+    WaitContinue();
+    return;  // the sibling goes on with the plan
   }
-  close(g_sync);  // the grandchild's exec (or failure) alone ends the sync stream
-  if (g_gate >= 0) close(g_gate);
-  for (;;) {
-    siginfo_t info;
-    int sig = sigwaitinfo(&all, &info);
-    if (sig < 0) continue;
-    if (sig != SIGCHLD) {
-      kill(static_cast<pid_t>(child), sig);
-      continue;
-    }
-    int status;
-    if (waitpid(static_cast<pid_t>(child), &status, WNOHANG) != child) continue;
-    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-    int term = WTERMSIG(status);
-    struct sigaction dfl = {};
-    dfl.sa_handler = SIG_DFL;
-    sigaction(term, &dfl, nullptr);
-    sigset_t just;
-    sigemptyset(&just);
-    sigaddset(&just, term);
-    sigprocmask(SIG_UNBLOCK, &just, nullptr);
-    kill(static_cast<pid_t>(syscall(SYS_getpid)), term);
-    _exit(128 + term);
+  SyncMsg msg{kSyncSibling, g_op, 0, static_cast<int32_t>(child)};
+  if (!SendMsg(msg, pidfd)) {
+    kill(static_cast<pid_t>(child), SIGKILL);
+    Fail(errno);
   }
+  _exit(0);
 }
 
 void RunOp(const Op& op) noexcept {
@@ -946,7 +942,7 @@ void RunOp(const Op& op) noexcept {
     case OpKind::kCloseFds: DoCloseFds(op.close_fds); break;
     case OpKind::kResolveExec: ResolveExec(op.resolve_exec.file, op.resolve_exec.env); break;
     case OpKind::kExec: DoExec(op.exec);
-    case OpKind::kFork: DoFork(); break;
+    case OpKind::kCloneSibling: DoCloneSibling(); break;
     case OpKind::kSeccomp: {
       int notify = InstallSeccompFilter(op.seccomp);
       Check(notify);

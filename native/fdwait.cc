@@ -167,7 +167,7 @@ Napi::Value SyncRecv(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   std::vector<char> buf(sizeof(SyncMsg) + kSyncMaxPayload);
   struct iovec iov = {buf.data(), buf.size()};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
   struct msghdr mh = {};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
@@ -199,10 +199,6 @@ Napi::Value SyncRecv(const Napi::CallbackInfo& info) {
       int received;
       memcpy(&received, CMSG_DATA(cm), sizeof received);
       msg.Set("fd", received);
-    } else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
-      struct ucred cred;
-      memcpy(&cred, CMSG_DATA(cm), sizeof cred);
-      msg.Set("pid", cred.pid);
     }
   }
   if (n > static_cast<ssize_t>(sizeof(SyncMsg))) {

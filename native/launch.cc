@@ -28,10 +28,6 @@ Napi::Value Launch(const Napi::CallbackInfo& info) {
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) ThrowErrno(env, "socketpair");
-  // Every message then carries its sender's pid, translated into our pid namespace:
-  // how the runtime learns the pid of an init forked inside another pid namespace.
-  int one = 1;
-  setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
 
   // Block every signal across the clone so no Node handler runs in the child
   // before it has reset them (node-pty does the same around fork).

@@ -61,7 +61,7 @@ enum class OpKind : uint32_t {
   kCloseFds = 42,
   kResolveExec = 43,
   kExec = 44,
-  kFork = 45,
+  kCloneSibling = 45,
 #ifdef HUSK_LAB_OPS
 // The escape lab's ops (src/lab/schema.ts): in the lab's addon only.
   kEscapeProbe = 46,

@@ -50,7 +50,7 @@ const char* const kOpKindNames[kOpKindCount] = {
     "close_fds",
     "resolve_exec",
     "exec",
-    "fork",
+    "clone_sibling",
 #ifdef HUSK_LAB_OPS
 // The escape lab's ops (src/lab/schema.ts): in the lab's addon only.
     "escape_probe",
@@ -285,7 +285,7 @@ void DecodeOpFields(OpReader& in, Op& op) {
       op.exec.args = in.Strings("args");
       op.exec.env = in.Strings("env");
       return;
-    case OpKind::kFork:
+    case OpKind::kCloneSibling:
       in.Only({});
       return;
 #ifdef HUSK_LAB_OPS

@@ -11,7 +11,10 @@ enum SyncType : uint32_t {
   kSyncPoint = 2,     // child -> parent: reached sync point `value`; waits for kSyncContinue
   kSyncFd = 3,        // child -> parent: an fd is attached (SCM_RIGHTS), `value` says which
   kSyncContinue = 4,  // parent -> child: go on; `value` = payload length after the header
-  kSyncPid = 5,       // child -> parent: the pid of a grandchild (SCM_CREDENTIALS translates it)
+  kSyncSibling = 5,   // intermediate -> parent: it cloned the process that goes on (CLONE_PARENT,
+                      // so the parent's own child): its pidfd attached (SCM_RIGHTS, unless the
+                      // kernel lacks clone3), `value` = its pid; the intermediate exits, the
+                      // sibling waits for kSyncContinue
 };
 
 // What an fd passed with kSyncFd is (its `value`).

@@ -46,10 +46,11 @@ export const command: Command = {
     else options.onConsole = (fd) => (detachConsole = attachConsole(fd));
 
     const child = await execInContainer(runtimeOptions(global), id, options);
+    // Forwarding first: whoever reads the pid file may signal us at once.
+    const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+    if (!opts['detach']) for (const signal of forwarded) process.on(signal, forward);
     if (opts['pid-file'] !== undefined) writePidFile(opts['pid-file'] as string, child.pid);
     if (opts['detach']) return 0;
-    const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
-    for (const signal of forwarded) process.on(signal, forward);
     const exit = await child.wait();
     for (const signal of forwarded) process.off(signal, forward);
     await detachConsole?.();

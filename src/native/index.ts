@@ -56,7 +56,6 @@ export interface RawSyncMessage {
   err: number;
   value: number;
   fd?: number;
-  pid?: number;
   payload?: Buffer;
 }
 

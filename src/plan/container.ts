@@ -104,8 +104,9 @@ export function planContainer(input: ContainerPlanInput): Plan {
   // clone3 makes every new namespace at once, owned by our user namespace. That will
   // not do when a user or pid namespace is joined, or anything is joined alongside a
   // new user namespace: then (as runc's nsexec) the child joins first, user namespace
-  // first, makes the new namespaces with unshare, and forks so that the init is born
-  // inside the joined or new pid namespace.
+  // first, makes the new namespaces with unshare, and clones the init so that it is born
+  // inside the joined or new pid namespace: a sibling of the child (CLONE_PARENT), as runc's
+  // stage-2, so it is the runtime's own child and the child does not stay behind.
   const joinFirst = joinedPid || joinedUser || (userNs && joins.length > 0);
   // The cgroup and time namespaces are made later, by unshare: the cgroup one once the
   // child is in its cgroup, the time one once its clocks' offsets can be written (a
@@ -134,8 +135,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
     ops.push({ kind: 'pdeathsig', signal: 9 }); // a credential change clears it
   }
   if (joinFirst && (joinedPid || newNs.has('pid'))) {
-    // The child stays behind as a relay of signals and exit status; the init is its child.
-    ops.push({ kind: 'fork' });
+    ops.push({ kind: 'clone_sibling' });
     ops.push({ kind: 'pdeathsig', signal: 9 });
   }
   if (linux.timeOffsets !== undefined && !newNs.has('time')) {

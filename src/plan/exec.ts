@@ -23,8 +23,8 @@ export interface ExecPlanInput {
 }
 
 /**
- * The plan of `husk exec`: enter a running container's namespaces, fork so the
- * process is inside its pid namespace, then take the process's attributes as
+ * The plan of `husk exec`: enter a running container's namespaces, clone the
+ * process into its pid namespace (a sibling, our child), then take the process's attributes as
  * the container's init did (rlimits, user, capabilities, cwd) and exec.
  */
 export function planExec(input: ExecPlanInput): Plan {
@@ -43,7 +43,10 @@ export function planExec(input: ExecPlanInput): Plan {
   const joins = inJoinOrder(input.joins);
   for (const join of joins) ops.push({ kind: 'setns', path: join.path, nstype: cloneFlagOf[join.type], what: join.type });
   if (input.chroot !== undefined) ops.push({ kind: 'chroot', path: input.chroot, chdir: true });
-  if (joins.some((j) => j.type === 'pid')) ops.push({ kind: 'fork' });
+  if (joins.some((j) => j.type === 'pid')) {
+    ops.push({ kind: 'clone_sibling' });
+    ops.push({ kind: 'pdeathsig', signal: 9 }); // a clone does not inherit it
+  }
 
   ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio, seccomp: input.seccomp }));
 
@@ -51,6 +54,8 @@ export function planExec(input: ExecPlanInput): Plan {
   const file = process.args[0]!;
   ops.push({ kind: 'resolve_exec', file, env });
   ops.push({ kind: 'close_fds', preserve: input.preserveFds ?? 0 });
+  // From here the process outlives `husk exec` (-d, or a killed runtime), as with runc.
+  ops.push({ kind: 'pdeathsig', signal: 0 });
   if (process.noNewPrivileges) ops.push(...seccompOps(input.seccomp));
   ops.push({ kind: 'exec', file, args: process.args, env });
   return { cloneFlags: 0, ops };

@@ -132,7 +132,7 @@ export function describeOp(op: PlanOp): string {
       return `find executable "${op.file}"`;
     case 'exec':
       return `exec ${op.file}`;
-    case 'fork':
-      return 'fork into the pid namespace';
+    case 'clone_sibling':
+      return 'clone into the pid namespace';
   }
 }

@@ -166,8 +166,11 @@ export const opSchema = {
   close_fds: { preserve: f.int() },
   resolve_exec: { file: f.string(), env: f.strings() },
   exec: { file: f.string(), args: f.strings(), env: f.strings() },
-  /** husk exec: run the rest of the plan in a grandchild, which enters the joined pid namespace. */
-  fork: {},
+  /**
+   * Enter a joined or new pid namespace: the rest of the plan runs in a process cloned with
+   * CLONE_PARENT (a sibling of the child, so the runtime's own child); the child exits.
+   */
+  clone_sibling: {},
 } as const satisfies OpTable;
 
 /** A table of op kinds: kind -> field name -> field. */

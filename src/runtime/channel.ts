@@ -8,7 +8,7 @@ const enum WireType {
   Point = 2,
   Fd = 3,
   Continue = 4,
-  Pid = 5,
+  Sibling = 5,
 }
 
 /** What an fd the child passes is (native/sync_proto.h SyncFdKind). */
@@ -26,8 +26,12 @@ export type ChildMessage =
   | { type: 'point'; point: SyncPoint }
   /** An fd passed with SCM_RIGHTS (its kind: FdKind). */
   | { type: 'fd'; kind: number; fd: number }
-  /** A grandchild announcing itself (after the fork into a pid namespace): its pid, as we see it. */
-  | { type: 'pid'; pid: number };
+  /**
+   * The intermediate cloned the process that goes on with the plan as its sibling (CLONE_PARENT,
+   * to enter a pid namespace): our own child, with its pid and pidfd (-1 without clone3). The
+   * intermediate exits; the sibling waits for continue().
+   */
+  | { type: 'sibling'; pid: number; pidfd: number };
 
 /**
  * The runtime's end of the SOCK_SEQPACKET pair shared with a cloned child.
@@ -50,8 +54,8 @@ export class SyncChannel {
             return { type: 'point', point: raw.value as SyncPoint };
           case WireType.Fd:
             return { type: 'fd', kind: raw.value, fd: raw.fd ?? -1 };
-          case WireType.Pid:
-            return { type: 'pid', pid: raw.pid ?? -1 };
+          case WireType.Sibling:
+            return { type: 'sibling', pid: raw.value, pidfd: raw.fd ?? -1 };
           default:
             throw new Error(`sync channel: unexpected message type ${raw.type}`);
         }

@@ -255,7 +255,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
             return Buffer.from(JSON.stringify(toOciState(record, 'created')));
           }
         },
-        // The init forked inside a joined or new pid namespace (the child relays for it).
+        // The init, cloned into a joined or new pid namespace as a sibling of the child.
         onPid: (pid) => recordInit(pid),
         onFd: (kind, fd) => {
           if (kind === FdKind.SeccompNotify) sendToSeccompListener(spec.linux?.seccomp, fd, record.pid ?? init!.pid, toOciState(record, 'creating'));
@@ -555,27 +555,37 @@ const forwardedByDefault: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SI
 
 /** create + start + wait (+ delete): returns the container's exit code, or 128 + signal. */
 export async function runContainer(rt: RuntimeOptions, options: RunOptions): Promise<{ exit?: Exit; code: number; container: Container }> {
-  const container = await createContainer(rt, options);
-  let relay: { relay(): Promise<void> } | undefined;
-  try {
-    relay = await releaseGate(rt, options.id, { ...(options.notifySocket !== undefined && { notifySocket: options.notifySocket }) });
-  } catch (error) {
-    await deleteContainer(rt, options.id, true);
-    throw error;
-  }
-  // As runc run: detached, return once READY was relayed; in the foreground, relay meanwhile.
-  if (options.detach) {
-    await relay?.relay();
-    return { code: 0, container };
-  }
-  const relayed = relay?.relay().catch((error: Error) => warnTo(rt)(`warning: NOTIFY_SOCKET: ${error.message}`));
-  const signals = options.forwardSignals ?? forwardedByDefault;
+  // Listening from the start (as runc): a signal that comes while the container is made
+  // (once --pid-file names its init, say) is not lost, nor does it kill us; it is passed on
+  // once the init runs.
+  const signals = options.detach ? [] : (options.forwardSignals ?? forwardedByDefault);
+  const pending: NodeJS.Signals[] = [];
+  let init: ChildHandle | undefined;
   const forward = (signal: NodeJS.Signals): void => {
-    container.init.kill(signal);
+    if (init === undefined) pending.push(signal);
+    else init.kill(signal);
   };
   for (const signal of signals) process.on(signal, forward);
+  let container: Container;
   let exit: Exit;
+  let relayed: Promise<void> | undefined;
   try {
+    container = await createContainer(rt, options);
+    let relay: { relay(): Promise<void> } | undefined;
+    try {
+      relay = await releaseGate(rt, options.id, { ...(options.notifySocket !== undefined && { notifySocket: options.notifySocket }) });
+    } catch (error) {
+      await deleteContainer(rt, options.id, true);
+      throw error;
+    }
+    // As runc run: detached, return once READY was relayed; in the foreground, relay meanwhile.
+    if (options.detach) {
+      await relay?.relay();
+      return { code: 0, container };
+    }
+    relayed = relay?.relay().catch((error: Error) => warnTo(rt)(`warning: NOTIFY_SOCKET: ${error.message}`));
+    init = container.init;
+    for (const signal of pending.splice(0)) init.kill(signal);
     exit = await container.init.wait();
   } finally {
     for (const signal of signals) process.off(signal, forward);

@@ -33,8 +33,10 @@ export interface ExecOptions {
 /**
  * Runs a new process in a running container (runc exec): in its namespaces and
  * cgroup, with its process attributes unless overridden. Resolves once the
- * process has exec'd. Its pid is the process's own; wait() and kill() go through
- * the relay that forked it into the container's pid namespace, when there is one.
+ * process has exec'd. It is a child of this process (cloned as a sibling of the
+ * intermediate that entered the pid namespace, when there is one): wait() reaps it
+ * through its pidfd, and once this process exits it passes, or its exit status, to
+ * our caller's subreaper (an engine's conmon or shim).
  */
 export async function execInContainer(rt: RuntimeOptions, id: string, options: ExecOptions): Promise<SpawnedProcess> {
   const store = new StateStore(rt.root);
@@ -79,16 +81,21 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
     ...(!joins.some((j) => j.type === 'mount') && { chroot: `/proc/${init}/root` }),
   });
   const cgroup = managerOf(record);
+  /** The process that runs the program: the child, or the sibling it clones into a pid namespace. */
   let pid: number | undefined;
   const child = await launchPlan(plan, {
+    // The intermediate goes in; the process it clones is born there.
     async onSyncPoint(point, handle) {
-      if (point === SyncPoint.AfterClone) await cgroup?.addProcess(handle.pid);
+      if (point === SyncPoint.AfterClone) {
+        pid = handle.pid;
+        await cgroup?.addProcess(handle.pid);
+      }
     },
-    onPid: (forked) => (pid = forked),
+    onPid: (sibling) => (pid = sibling),
     onFd: (kind, fd) => {
-      if (kind === FdKind.SeccompNotify) sendToSeccompListener(record.seccomp, fd, pid ?? child.pid, toOciState(record, 'running'));
+      if (kind === FdKind.SeccompNotify) sendToSeccompListener(record.seccomp, fd, pid!, toOciState(record, 'running'));
       else deliverConsole(options, fd);
     },
   });
-  return { pid: pid ?? child.pid, wait: () => child.wait(), kill: (signal) => child.kill(signal) };
+  return { pid: child.pid, wait: () => child.wait(), kill: (signal) => child.kill(signal) };
 }

@@ -12,7 +12,10 @@ export interface LaunchHandlers {
   onSyncPoint?(point: SyncPoint, child: ChildHandle): Promise<Buffer | void> | Buffer | void;
   /** An fd the child passed (the console pty master). Owned by the handler. */
   onFd?(kind: number, fd: number): void;
-  /** The pid of the process that will exec, when it is not the child itself (forked into a pid namespace). */
+  /**
+   * The pid of the process that will exec, when it is not the child first cloned: a sibling of
+   * that child cloned into a pid namespace, and our own child like it (the first one is gone).
+   */
   onPid?(pid: number): void;
   /** Stop listening after this point: the child goes on alone (to its start gate). */
   lastPoint?: SyncPoint;
@@ -50,7 +53,8 @@ export async function launchPlan(
 ): Promise<ChildHandle> {
   // The ops go as they are: the addon decodes them by the schema (src/plan/schema.ts).
   const launched = interpreter.launch(cgroupFd === undefined ? plan : { ...plan, cgroupFd });
-  const child = new ChildHandle(launched.pid, launched.pidfd);
+  /** The process running the plan: the child cloned, then the sibling it clones (op `clone_sibling`). */
+  let child = new ChildHandle(launched.pid, launched.pidfd);
   const channel = new SyncChannel(launched.syncFd);
   try {
     for (;;) {
@@ -69,8 +73,14 @@ export async function launchPlan(
         await child.wait();
         throw new SetupError(step, msg.errno, detail);
       }
-      if (msg.type === 'pid') {
+      if (msg.type === 'sibling') {
+        const intermediate = child;
+        child = new ChildHandle(msg.pid, msg.pidfd >= 0 ? msg.pidfd : native.pidfdOpen(msg.pid));
+        // It exits right after cloning: reaped before the sibling goes on, it leaves nothing
+        // behind (in the container's cgroup, in `ps`).
+        await intermediate.wait();
         handlers.onPid?.(msg.pid);
+        channel.continue();
         continue;
       }
       if (msg.type === 'fd') {

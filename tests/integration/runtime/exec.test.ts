@@ -49,7 +49,7 @@ describe('exec', () => {
     const pidFile = join(bundles.at(-1)!.dir, 'exec.pid');
     const sleeper = husk.run(['exec', '--pid-file', pidFile, id, '/bin/testinit', 'sleep', '300']);
     for (let waited = 0; !existsSync(pidFile) && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
-    sleeper.kill('SIGTERM'); // forwarded by husk, then by the relay to the process
+    sleeper.kill('SIGTERM'); // forwarded by husk straight to its child
     expect((await sleeper).exitCode).toBe(143);
   });
 

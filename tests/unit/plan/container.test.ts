@@ -119,7 +119,7 @@ describe('planContainer', () => {
     expect(plan.cloneFlags).toBe(0);
     const order = plan.ops.map((op) => (op.kind === 'setns' ? `setns:${op.what}` : op.kind === 'sync' ? `sync:${SyncPoint[op.point]}` : op.kind));
     const from = order.indexOf('setns:user');
-    expect(order.slice(from, from + 8)).toEqual(['setns:user', 'setns:pid', 'unshare', 'setuser', 'pdeathsig', 'fork', 'pdeathsig', 'sethostname']);
+    expect(order.slice(from, from + 8)).toEqual(['setns:user', 'setns:pid', 'unshare', 'setuser', 'pdeathsig', 'clone_sibling', 'pdeathsig', 'sethostname']);
     const unshare = plan.ops.find((op) => op.kind === 'unshare')!;
     expect(unshare).toMatchObject({ what: 'CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS' });
     // mknod is refused in any user namespace but the host's: devices are bound
@@ -138,7 +138,7 @@ describe('planContainer', () => {
     const order = plan.ops.map((op) => (op.kind === 'sync' ? `sync:${SyncPoint[op.point]}` : op.kind));
     const from = order.indexOf('setns');
     expect(order.slice(from, from + 5)).toEqual(['setns', 'unshare', 'sync:IdMaps', 'setuser', 'pdeathsig']);
-    expect(order).toContain('fork'); // a new pid namespace made by unshare needs the fork too
+    expect(order).toContain('clone_sibling'); // a new pid namespace made by unshare needs the clone too
     // sysfs cannot be mounted from a user namespace that does not own the network
     // namespace: the host's /sys is bound read-only instead, as runc does
     const sys = plan.ops.filter((op) => op.kind !== 'sync' && 'target' in op && op.target === '/sys');
@@ -295,7 +295,7 @@ describe('planExec', () => {
     });
     const setns = plan.ops.filter((op) => op.kind === 'setns').map((op) => (op as { what: string }).what);
     expect(setns).toEqual(['user', 'pid', 'mount']);
-    expect(kinds(plan.ops)[kinds(plan.ops).indexOf('setns') + 3]).toBe('fork');
+    expect(kinds(plan.ops)[kinds(plan.ops).indexOf('setns') + 3]).toBe('clone_sibling');
     expect(plan.cloneFlags).toBe(0);
   });
 });
