@@ -36,7 +36,7 @@ export async function buildSubreaper(): Promise<Subreaper> {
   const binary = join(dir, 'subreaper');
   await execa('cc', ['-O2', '-Wall', '-o', binary, source]);
   return {
-    async run(args, timeoutSeconds = 30) {
+    async run(args, timeoutSeconds = 60) {
       const result = await execa(binary, [String(timeoutSeconds), ...args], { reject: false, timeout: (timeoutSeconds + 10) * 1000 });
       if (result.exitCode !== 0) throw new Error(`subreaper ${args.join(' ')}: ${result.signal ?? `exit ${result.exitCode}`}: ${result.stdout} ${result.stderr}`);
       const lines = String(result.stdout).trim().split('\n');

@@ -10,11 +10,10 @@
  * as with runc (containerd's shim sends it after an init exits and on `task rm -f`).
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
 import { forRunc, makeRunc } from '../../helpers/runc.js';
-import { afterAll } from 'vitest';
 
 const { husk, bundles, newId } = useHuskSuite();
 const runc = makeRunc();
@@ -42,14 +41,16 @@ function cli(name: Name): { run: (args: string[]) => Promise<{ exitCode: number;
 
 async function waitStopped(name: Name, id: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
-    const state = await cli(name).run(['state', id]);
-    if (state.exitCode !== 0) throw new Error(`${name} state ${id}: ${state.stderr}`);
-    const out = name === 'husk' ? await husk.run(['state', id]) : await runc.run(['state', id]);
-    if ((JSON.parse(String(out.stdout)) as { status: string }).status === 'stopped') return;
+    const state = name === 'husk' ? await husk.run(['state', id]) : await runc.run(['state', id]);
+    if (state.exitCode !== 0) throw new Error(`${name} state ${id}: ${String(state.stderr)}`);
+    if ((JSON.parse(String(state.stdout)) as { status: string }).status === 'stopped') return;
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`${name}: ${id} did not stop`);
 }
+
+/** Each test runs a score of CLI commands one after the other: give a loaded machine time. */
+const manyCommands = { timeout: 180_000 };
 
 /** Runs `args` under both runtimes; each must fail (or succeed) alike and say `phrase`. */
 async function expectBoth(args: (name: Name) => string[], phrase: string | RegExp, exitCodes: Record<Name, number>): Promise<void> {
@@ -62,7 +63,7 @@ async function expectBoth(args: (name: Name) => string[], phrase: string | RegEx
 }
 
 describe("errors in runc's words", () => {
-  it('an unknown id: "container does not exist" from every verb, in stderr and in the JSON log', async () => {
+  it('an unknown id: "container does not exist" from every verb, in stderr and in the JSON log', manyCommands, async () => {
     const id = 'no-such-container';
     for (const verb of [['state', id], ['kill', id, '9'], ['kill', '--all', id, '9'], ['delete', id], ['start', id], ['pause', id], ['resume', id], ['ps', id]]) {
       await expectBoth(() => verb, 'container does not exist', { husk: 1, runc: 1 });
@@ -79,7 +80,7 @@ describe("errors in runc's words", () => {
     }
   });
 
-  it('a running container: create again, start, delete, resume and a missing command say what runc says', async () => {
+  it('a running container: create again, start, delete, resume and a missing command say what runc says', manyCommands, async () => {
     for (const name of runtimes) {
       const id = newId(`words-${name}`);
       const bundle = await bundleFor(name, id, ['sleep', '300']);
@@ -104,7 +105,7 @@ describe("errors in runc's words", () => {
     }
   });
 
-  it('a stopped container: kill --all succeeds (as runc); kill, exec, start, pause, update, events say "not running"', async () => {
+  it('a stopped container: kill --all succeeds (as runc); kill, exec, start, pause, update, events say "not running"', manyCommands, async () => {
     for (const name of runtimes) {
       const id = newId(`stopped-${name}`);
       const bundle = await bundleFor(name, id, ['true']);

@@ -23,6 +23,9 @@ afterAll(() => subreaper?.cleanup());
 /** The husk CLI command line, for the subreaper to run. */
 const huskCommand = (args: string[]): string[] => ['node', cliPath, '--root', husk.root, '--cgroup-parent', testCgroupParent, ...args];
 
+/** Each test runs several CLI commands one after the other: give a loaded machine time. */
+const severalCommands = { timeout: 120_000 };
+
 async function running(mutate?: (spec: Spec) => void): Promise<{ id: string; init: number }> {
   const bundle = await makeTestBundle({ args: ['sleep', '300'], ...(mutate && { mutate }) });
   bundles.push(bundle);
@@ -67,7 +70,7 @@ async function gone(pid: number): Promise<boolean> {
 }
 
 describe('exec without a relay', () => {
-  it("the pid in --pid-file is husk's own child, the only process added to the cgroup, holding no fd of husk", async () => {
+  it("the pid in --pid-file is husk's own child, the only process added to the cgroup, holding no fd of husk", severalCommands, async () => {
     const { id, init } = await running();
     const pidFile = `${husk.root}/.exec-${id}.pid`;
     const exec = husk.run(['exec', '--pid-file', pidFile, id, '/bin/testinit', 'sleep', '300']);
@@ -82,7 +85,7 @@ describe('exec without a relay', () => {
     expect(await psPids(id)).toEqual([init]);
   });
 
-  it("a fast exec's exit status: from husk itself, and with -d from the caller's subreaper", async () => {
+  it("a fast exec's exit status: from husk itself, and with -d from the caller's subreaper", severalCommands, async () => {
     const { id } = await running();
     for (let i = 0; i < 3; i++) expect((await husk.run(['exec', id, '/bin/testinit', 'exit', '5'])).exitCode).toBe(5);
     for (const [args, code] of [
@@ -97,7 +100,7 @@ describe('exec without a relay', () => {
     }
   });
 
-  it('with a terminal (-t): the process is on a pty and its exit code comes back', async () => {
+  it('with a terminal (-t): the process is on a pty and its exit code comes back', severalCommands, async () => {
     const { id } = await running();
     const tty = await husk.run(['exec', '-t', id, '/bin/testinit', 'isatty', '0']);
     expect(tty.stderr).toBe('');
@@ -111,7 +114,7 @@ describe('exec without a relay', () => {
     expect((await exec).exitCode).toBe(143);
   });
 
-  it('without a pid namespace, a detached exec outlives husk, and kill --all of the stopped container ends it', async () => {
+  it('without a pid namespace, a detached exec outlives husk, and kill --all of the stopped container ends it', severalCommands, async () => {
     const { id, init } = await running((spec) => (spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'pid')));
     const pidFile = `${husk.root}/.exec-${id}.pid`;
     expect((await husk.detached(['exec', '-d', '--pid-file', pidFile, id, '/bin/testinit', 'sleep', '300'])).stderr).toBe('');
@@ -134,7 +137,7 @@ describe('a container joining a pid namespace', () => {
     spec.linux!.namespaces = [...spec.linux!.namespaces!.filter((n) => n.type !== 'pid'), { type: 'pid', path: `/proc/${pid}/ns/pid` }];
   };
 
-  it("has an init that is husk's own child, alone in its cgroup; detached, its exit status reaches the subreaper", async () => {
+  it("has an init that is husk's own child, alone in its cgroup; detached, its exit status reaches the subreaper", severalCommands, async () => {
     const box = await running();
     const bundle = await makeTestBundle({ mutate: joiningPid(box.init, ['sleep', '300']) });
     bundles.push(bundle);
