@@ -4,6 +4,7 @@
  */
 import { lstatSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
+import { dottedSysctl } from '../plan/sysctl.js';
 import { SpecError } from '../spec/errors.js';
 import type { Spec } from '../spec/types.js';
 
@@ -33,10 +34,14 @@ export function checkProcSysMountpoints(spec: Spec, rootfs: string): void {
   });
 }
 
-/** linux.namespaces' network path names this process's own network namespace (runc's isHostNetNS). */
+/**
+ * linux.namespaces' network path names this process's own network namespace (runc's
+ * isHostNetNS). Asked, as runc asks it, only when a net.* sysctl needs the answer.
+ */
 export function joinsOwnNetworkNs(spec: Spec): boolean {
   const path = spec.linux?.namespaces?.find((n) => n.type === 'network')?.path;
   if (path === undefined || path === '') return false;
+  if (!Object.keys(spec.linux?.sysctl ?? {}).some((key) => dottedSysctl(key).startsWith('net.'))) return false;
   const own = statSync('/proc/self/ns/net');
   let joined;
   try {
