@@ -102,6 +102,26 @@ describe.each(runtimeNames)('containerd (ctr) with %s', (runtime: RuntimeName) =
       expect(data.pids?.current ?? 0).toBeGreaterThanOrEqual(1);
     });
 
+    it('exec of a fast and of a slow command, with and without -t, returns their exit codes', async () => {
+      const fast = await ctr(['tasks', 'exec', '--exec-id', 'fast', id, 'sh', '-c', 'exit 5']);
+      expect(fast.exitCode, 'fast').toBe(5);
+      const slow = await ctr(['tasks', 'exec', '--exec-id', 'slow', id, 'sh', '-c', 'sleep 1; echo slow-done; exit 6']);
+      expect(String(slow.stdout)).toMatch(/slow-done/);
+      expect(slow.exitCode, 'slow').toBe(6);
+      // -t takes ctr's own terminal: on a pty.
+      const fastTty = await onPty([...containerd.command, 'tasks', 'exec', '-t', '--exec-id', 'fast-t', id, 'sh', '-c', 'exit 5'], '');
+      expect(fastTty.exitCode, 'fast -t').toBe(5);
+      const slowTty = await onPty([...containerd.command, 'tasks', 'exec', '-t', '--exec-id', 'slow-t', id, 'sh', '-c', 'sleep 1; tty; exit 6'], '');
+      expect(slowTty.output).toMatch(/\/dev\/pts\/\d+/);
+      expect(slowTty.exitCode, 'slow -t').toBe(6);
+    });
+
+    it('exec --user runs as that user', async () => {
+      const r = await ctr(['tasks', 'exec', '--exec-id', 'user', '--user', '65534', id, 'id', '-u']);
+      expect(r.stderr).toBe('');
+      expect(String(r.stdout).trim()).toBe('65534');
+    });
+
     it('pause freezes it and resume thaws it', async () => {
       expect((await ctr(['tasks', 'pause', id])).exitCode).toBe(0);
       expect(await status(id)).toBe('PAUSED');
@@ -134,6 +154,22 @@ describe.each(runtimeNames)('containerd (ctr) with %s', (runtime: RuntimeName) =
     expect(await status(id)).toBe('RUNNING');
     expect((await ctr(['tasks', 'kill', '-s', 'SIGKILL', id])).exitCode).toBe(0);
     expect((await run).exitCode).toBe(137);
+  });
+
+  it('rm -f removes a running and a stopped task', async () => {
+    const running = name('rm-running');
+    const stoppedId = name('rm-stopped');
+    await runDetached(running, 'exec sleep 100000');
+    await runDetached(stoppedId, 'true');
+    await stopped(stoppedId);
+    for (const id of [running, stoppedId]) {
+      const rm = await ctr(['tasks', 'rm', '--force', id]);
+      // ctr warns of the killed task's 137; anything else is a failure.
+      expect(String(rm.stderr).replace(/^.*level=warning msg="task \S+ exit with non-zero exit code 137"\n?/m, ''), id).toBe('');
+      expect(rm.exitCode, id).toBe(0);
+      expect((await ctr(['containers', 'rm', id])).exitCode).toBe(0);
+    }
+    expect(String((await ctr(['tasks', 'ls', '-q'])).stdout).split('\n')).not.toContain(running);
   });
 
   it('--memory-limit and --cpus are the limits of its cgroup', async () => {

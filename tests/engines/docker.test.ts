@@ -49,7 +49,7 @@ describe.each(runtimeNames)('docker with %s', (runtime: RuntimeName) => {
   describe('a detached container', () => {
     const id = name('main');
     beforeAll(async () => {
-      const r = await p(['run', '-d', '--name', id, ...runArgs(), image.name, 'sh', '-c', 'echo hello-from-main; exec sleep 100000']);
+      const r = await p(['run', '-d', '--name', id, ...runArgs(), '--health-cmd', 'test -e /tmp/healthy', '--health-interval', '1s', '--health-retries', '1', '--health-timeout', '10s', image.name, 'sh', '-c', 'echo hello-from-main; exec sleep 100000']);
       expect(r.stderr).toBe('');
       expect(r.exitCode).toBe(0);
     });
@@ -65,6 +65,27 @@ describe.each(runtimeNames)('docker with %s', (runtime: RuntimeName) => {
 
     it('logs show its output', async () => {
       await logsSay(id, 'hello-from-main');
+    });
+
+    it('exec of a fast and of a slow command, with and without -t, returns their exit codes', async () => {
+      for (const tty of [[], ['-t']]) {
+        const fast = await p(['exec', ...tty, id, 'sh', '-c', 'exit 5']);
+        expect(fast.exitCode, `fast ${tty}`).toBe(5);
+        const slow = await p(['exec', ...tty, id, 'sh', '-c', 'sleep 1; echo slow-done; exit 6']);
+        expect(String(slow.stdout), `slow ${tty}`).toMatch(/slow-done/);
+        expect(slow.exitCode, `slow ${tty}`).toBe(6);
+      }
+    });
+
+    it('the healthcheck reports unhealthy, then healthy', async () => {
+      const health = (want: string) =>
+        waitFor(`${id} to be ${want}`, async () => ((await inspect(id, '{{.State.Health.Status}}')) === want ? true : undefined));
+      await health('unhealthy');
+      // The probe's own exit code, not a timeout's (-1): the exec'd test returned 1.
+      const log = JSON.parse(await inspect(id, '{{json .State.Health.Log}}')) as Array<{ ExitCode: number }>;
+      expect(log[0]?.ExitCode).toBe(1);
+      expect((await p(['exec', id, 'touch', '/tmp/healthy'])).exitCode).toBe(0);
+      await health('healthy');
     });
 
     it('stats reports its memory and pids', async () => {

@@ -65,6 +65,33 @@ describe.each(runtimeNames)('podman with %s', (runtime: RuntimeName) => {
       await logsSay(id, 'hello-from-main');
     });
 
+    it('exec of a fast and of a slow command, with and without -t, returns their exit codes', async () => {
+      for (const tty of [[], ['-t']]) {
+        const fast = await p(['exec', ...tty, id, 'sh', '-c', 'exit 5']);
+        expect(fast.exitCode, `fast ${tty}`).toBe(5);
+        const slow = await p(['exec', ...tty, id, 'sh', '-c', 'sleep 1; echo slow-done; exit 6']);
+        expect(String(slow.stdout), `slow ${tty}`).toMatch(/slow-done/);
+        expect(slow.exitCode, `slow ${tty}`).toBe(6);
+      }
+    });
+
+    it('healthcheck run reports unhealthy, then healthy', async () => {
+      const before = await p(['healthcheck', 'run', id]);
+      expect(before.exitCode).toBe(1);
+      expect(String(before.stdout).trim()).toBe('unhealthy');
+      expect((await p(['exec', id, 'touch', '/tmp/healthy'])).exitCode).toBe(0);
+      const after = await p(['healthcheck', 'run', id]);
+      expect(after.stderr).toBe('');
+      expect(after.exitCode).toBe(0);
+      expect(await inspect(id, '{{.State.Health.Status}}')).toBe('healthy');
+    });
+
+    it('top -ef runs ps in the container', async () => {
+      const top = await p(['top', id, '-ef']);
+      expect(top.stderr).toBe('');
+      expect(String(top.stdout)).toMatch(/sleep 100000/);
+    });
+
     it('stats reports its memory and pids', async () => {
       const stats = await p(['stats', '--no-stream', '--format', 'json', id]);
       expect(stats.stderr).toBe('');
