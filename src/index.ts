@@ -48,6 +48,7 @@ export type { CgroupStats, LinuxResources } from './cgroups/index.js';
 export { containerTop, containerProcessTree, type PsTable, type TreeNode } from './ps/index.js';
 export { hostRootfsSpec } from './runtime/host-rootfs.js';
 export { exitStatusCode, type Exit } from './runtime/child.js';
+export { HuskError, type HuskErrorContext } from './errors.js';
 export { SetupError, ContainerError } from './runtime/errors.js';
 export { native, constants, type HuskNative, type SystemError } from './native/index.js';
 export * as spec from './spec/index.js';

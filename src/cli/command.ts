@@ -1,3 +1,5 @@
+import { HuskError } from '../errors.js';
+
 /**
  * What every verb of the CLI is: src/cli/<verb>.ts exports `command: Command`.
  * Verbs are thin glue: they parse, call the runtime (src/runtime/, src/cgroups/,
@@ -56,6 +58,6 @@ export interface Command {
 }
 
 /** An error the user caused (bad flag, unknown id...): printed without a stack. */
-export class UsageError extends Error {
+export class UsageError extends HuskError {
   override name = 'UsageError';
 }

@@ -4,6 +4,8 @@
  * registry that refuses. `code` is stable for callers; `path`, `digest` and
  * `cause` say where.
  */
+import { HuskError } from '../errors.js';
+
 export type ImageErrorCode =
   | 'ENOTFOUND' // no such image, blob or layer
   | 'EINVAL' // a malformed reference, archive, manifest or config
@@ -13,17 +15,12 @@ export type ImageErrorCode =
   | 'EREGISTRY' // the registry answered with an error
   | 'EAUTH'; // the registry refused our credentials
 
-export class ImageError extends Error {
+export class ImageError extends HuskError {
   override name = 'ImageError';
-  readonly path?: string;
+  declare readonly code: ImageErrorCode;
   readonly digest?: string;
-  constructor(
-    message: string,
-    readonly code: ImageErrorCode,
-    context: { path?: string; digest?: string; cause?: unknown } = {},
-  ) {
-    super(message, context.cause !== undefined ? { cause: context.cause } : undefined);
-    if (context.path !== undefined) this.path = context.path;
+  constructor(message: string, code: ImageErrorCode, context: { path?: string; digest?: string; cause?: unknown } = {}) {
+    super(message, { code, ...(context.path !== undefined && { path: context.path }), cause: context.cause });
     if (context.digest !== undefined) this.digest = context.digest;
   }
 }

@@ -11,6 +11,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { native } from '../native/index.js';
 import { mountsUnder as mountsUnderInTableOrder } from '../sys/mountinfo.js';
+import { HuskError } from '../errors.js';
 import { launchPlan } from '../runtime/launch.js';
 import { labInterpreter } from './native.js';
 import { hostRootfsSpec } from '../runtime/host-rootfs.js';
@@ -43,13 +44,10 @@ export function parseProbeLine(text: string): ProbeLine | undefined {
   return undefined;
 }
 
-export class EscapeLabError extends Error {
+export class EscapeLabError extends HuskError {
   override name = 'EscapeLabError';
-  constructor(
-    message: string,
-    readonly path?: string,
-  ) {
-    super(path === undefined ? message : `${message}: ${path}`);
+  constructor(message: string, path?: string) {
+    super(path === undefined ? message : `${message}: ${path}`, path === undefined ? {} : { path });
   }
 }
 

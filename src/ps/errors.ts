@@ -1,3 +1,5 @@
+import { HuskError } from '../errors.js';
+
 /** Why a process table could not be produced. */
 export type PsErrorReason =
   /** An `-o` spec names another column `PID` (moby refuses it: the PID filter would read the wrong column). */
@@ -21,18 +23,16 @@ export interface PsErrorContext {
   code?: string;
 }
 
-export class PsError extends Error {
+export class PsError extends HuskError {
+  override name = 'PsError';
   readonly reason: PsErrorReason;
   readonly psArgs?: string[];
   readonly stderr?: string;
-  readonly code?: string;
 
   constructor(message: string, context: PsErrorContext) {
-    super(message);
-    this.name = 'PsError';
+    super(message, context.code === undefined ? {} : { code: context.code });
     this.reason = context.reason;
     if (context.psArgs !== undefined) this.psArgs = context.psArgs;
     if (context.stderr !== undefined) this.stderr = context.stderr;
-    if (context.code !== undefined) this.code = context.code;
   }
 }

@@ -1,4 +1,5 @@
 import { getSystemErrorMap } from 'node:util';
+import { HuskError } from '../errors.js';
 
 /** libuv's table, keyed by negative errno: [name, message]. */
 const systemErrors = getSystemErrorMap();
@@ -18,30 +19,29 @@ export function errnoMessage(errno: number): string {
  * /proc"), with the errno the kernel gave. One error type for every setup failure,
  * as crun has one error struct per failure.
  */
-export class SetupError extends Error {
+export class SetupError extends HuskError {
   override name = 'SetupError';
-  readonly code: string;
-  readonly errno: number;
+  declare readonly code: string;
+  declare readonly errno: number;
+  declare readonly step: string;
   constructor(
-    readonly step: string,
+    step: string,
     errno: number,
     detail?: string,
+    /** The kind of the op that failed ("mount"), when a plan op did. */
+    op?: string,
   ) {
     const code = errnoName(errno);
-    super(`${step}: ${detail ?? `${code} (${errnoMessage(errno)})`}`);
-    this.code = code;
-    this.errno = -Math.abs(errno);
+    super(`${step}: ${detail ?? `${code} (${errnoMessage(errno)})`}`, { code, errno: -Math.abs(errno), step, ...(op !== undefined && { op }) });
   }
 }
 
 /** A container-level failure that is not a kernel error: unknown id, wrong state... */
-export class ContainerError extends Error {
+export class ContainerError extends HuskError {
   override name = 'ContainerError';
-  constructor(
-    message: string,
-    readonly code: 'ENOTFOUND' | 'EEXIST' | 'ESTATE' | 'EINVAL' | 'EHOOK' | 'ECHILD' = 'EINVAL',
-  ) {
-    super(message);
+  declare readonly code: 'ENOTFOUND' | 'EEXIST' | 'ESTATE' | 'EINVAL' | 'EHOOK' | 'ECHILD';
+  constructor(message: string, code: ContainerError['code'] = 'EINVAL') {
+    super(message, { code });
   }
 }
 

@@ -71,7 +71,7 @@ export async function launchPlan(
         const step = op === undefined ? 'set up the child' : interpreter.describe(op as never);
         const detail = msg.status !== 0 ? describeWaitStatus(msg.status) : op !== undefined ? errorDetail(op, msg.errno) : undefined;
         await child.wait();
-        throw new SetupError(step, msg.errno, detail);
+        throw new SetupError(step, msg.errno, detail, op?.kind);
       }
       if (msg.type === 'sibling') {
         const intermediate = child;

@@ -4,11 +4,12 @@
  * "RTMAX-n" (glibc numbering: SIGRTMIN is 34, SIGRTMAX 64).
  */
 import { constants } from 'node:os';
+import { HuskError } from '../errors.js';
 
 export const SIGRTMIN = 34;
 export const SIGRTMAX = 64;
 
-export class UnknownSignalError extends Error {
+export class UnknownSignalError extends HuskError {
   override name = 'UnknownSignalError';
   constructor(readonly input: string, detail?: string) {
     super(`unknown signal "${input}"${detail ? ` (${detail})` : ''}`);

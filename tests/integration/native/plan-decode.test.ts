@@ -53,4 +53,18 @@ describe('plan decoding', () => {
       ),
     ).toThrow(/plan op 3 \(mount\): field "sourceInRoot" is not a boolean/);
   });
+
+  it('reports a failed op as a SetupError carrying the op, its step and errno', async () => {
+    const { launchPlan } = await import('../../../src/runtime/launch.js');
+    const { SetupError } = await import('../../../src/runtime/errors.js');
+    const error = await launchPlan({
+      cloneFlags: 0,
+      ops: [
+        { kind: 'chdir', path: '/nonexistent-husk-dir', verifyInRoot: false },
+        { kind: 'exec', file: '/bin/true', args: ['true'], env: [] },
+      ],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SetupError);
+    expect(error).toMatchObject({ op: 'chdir', step: 'chdir to /nonexistent-husk-dir', code: 'ENOENT', errno: -2 });
+  });
 });
