@@ -6,7 +6,7 @@
  * host's /usr/lib/python3*), and an application layer on top.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxEntries, craftLayout, type CraftedEntry } from '../../tests/helpers/image-fixtures.js';
 import { push, startRegistry } from '../../tests/helpers/registry.js';
@@ -24,7 +24,7 @@ function filesUnder(dir: string, prefix: string, out: CraftedEntry[], budget: { 
       out.push({ name: `${prefix}${name}/`, type: 'directory' });
       filesUnder(path, `${prefix}${name}/`, out, budget);
     } else if (st.isFile()) {
-      out.push({ name: `${prefix}${name}`, data: execFileSync('cat', [path]), mode: st.mode & 0o7777 });
+      out.push({ name: `${prefix}${name}`, data: readFileSync(path), mode: st.mode & 0o7777 });
       budget.bytes -= st.size;
     }
   }

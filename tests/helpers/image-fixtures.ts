@@ -113,6 +113,8 @@ export function tarOf(entries: CraftedEntry[]): Promise<Buffer> {
 /** A layer with busybox and sh, for crafted images that must run. */
 export function busyboxEntries(): CraftedEntry[] {
   return [
+    // The mount points of runc's default mounts, as real images have them (so they are not made in a container's layer).
+    ...['dev/', 'proc/', 'sys/'].map((name): CraftedEntry => ({ name, type: 'directory' })),
     { name: 'bin/', type: 'directory' },
     { name: 'bin/busybox', data: readFileSync('/bin/busybox'), mode: 0o755 },
     ...['sh', 'ls', 'cat', 'echo', 'test', 'stat', 'touch', 'find'].map((a): CraftedEntry => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
