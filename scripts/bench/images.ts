@@ -41,7 +41,7 @@ function timed(fn: () => void): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-const work = mkdtempSync('/tmp/husk-bench-images-');
+const work = mkdtempSync('/tmp/hbi-');
 const registry = await startRegistry(join(work, 'registry'));
 try {
   const python = readdirSync('/usr/lib').find((d) => /^python3\.\d+$/.test(d)) ?? 'python3';
@@ -57,14 +57,14 @@ try {
     execFileSync('node', [cli, '--store', store, 'pull', '--quiet', '--tls-verify=false', ref(name)], { stdio: 'ignore', env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } });
   };
   const podman = (root: string, name: string): void => {
-    execFileSync('podman', ['--root', join(root, 'root'), '--runroot', join(root, 'runroot'), '--storage-driver', 'overlay', 'pull', '--quiet', '--tls-verify=false', ref(name)], { stdio: 'ignore' });
+    execFileSync('podman', ['--root', join(root, 'root'), '--runroot', join(root, 'runroot'), '--storage-driver', 'overlay', 'pull', '--quiet', '--tls-verify=false', ref(name)], { stdio: ['ignore', 'ignore', 'pipe'] });
   };
   const results: Record<string, number[]> = { 'husk cold': [], 'husk base present': [], 'podman cold': [], 'podman base present': [] };
   for (let i = 0; i < runs; i++) {
     for (const [tool, pullWith] of [['husk', husk], ['podman', podman]] as const) {
-      const cold = join(work, `${tool}-cold-${i}`);
+      const cold = join(work, `${tool[0]}c${i}`);
       results[`${tool} cold`]!.push(timed(() => pullWith(cold, 'app')));
-      const warm = join(work, `${tool}-warm-${i}`);
+      const warm = join(work, `${tool[0]}w${i}`);
       pullWith(warm, 'base');
       results[`${tool} base present`]!.push(timed(() => pullWith(warm, 'app')));
       for (const dir of [cold, warm]) {
