@@ -5,6 +5,7 @@
 #include <linux/seccomp.h>
 #include <linux/sched.h>
 #include <linux/openat2.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -853,6 +854,19 @@ void DoCloneSibling() noexcept {
   _exit(0);
 }
 
+// `lo` up in a new network namespace (runc does it with netlink): SIOCSIFFLAGS on a
+// datagram socket of the namespace, a plain ioctl.
+void DoLoopbackUp() noexcept {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) Fail(errno);
+  struct ifreq ifr = {};
+  memcpy(ifr.ifr_name, "lo", 3);
+  Check(ioctl(fd, SIOCGIFFLAGS, &ifr));
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  Check(ioctl(fd, SIOCSIFFLAGS, &ifr));
+  close(fd);
+}
+
 void RunOp(const Op& op) noexcept {
   switch (op.kind) {
     case OpKind::kUnshare: Check(unshare(static_cast<int>(op.unshare.flags))); break;
@@ -909,6 +923,7 @@ void RunOp(const Op& op) noexcept {
     case OpKind::kChdir: DoChdir(op.chdir); break;
     case OpKind::kSethostname: Check(sethostname(op.sethostname.name, strlen(op.sethostname.name))); break;
     case OpKind::kSetdomainname: Check(setdomainname(op.setdomainname.name, strlen(op.setdomainname.name))); break;
+    case OpKind::kLoopbackUp: DoLoopbackUp(); break;
     case OpKind::kWriteFile: DoWriteFile(op.write_file); break;
     case OpKind::kSysctl: DoSysctl(op.sysctl); break;
     case OpKind::kRlimit: DoRlimit(op.rlimit); break;

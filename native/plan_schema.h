@@ -35,42 +35,43 @@ enum class OpKind : uint32_t {
   kChdir = 16,
   kSethostname = 17,
   kSetdomainname = 18,
-  kWriteFile = 19,
-  kSysctl = 20,
-  kRlimit = 21,
-  kSetgroups = 22,
-  kSetuser = 23,
-  kBounding = 24,
-  kCaps = 25,
-  kNoNewPrivs = 26,
-  kSeccomp = 27,
-  kUmask = 28,
-  kSetsid = 29,
-  kPdeathsig = 30,
-  kDumpable = 31,
-  kOpenPty = 32,
-  kPersonality = 33,
-  kSchedSetattr = 34,
-  kIoprioSet = 35,
-  kSchedSetaffinity = 36,
-  kSetMempolicy = 37,
-  kOpenGate = 38,
-  kWaitGate = 39,
-  kHook = 40,
-  kStdio = 41,
-  kCloseFds = 42,
-  kResolveExec = 43,
-  kExec = 44,
-  kCloneSibling = 45,
+  kLoopbackUp = 19,
+  kWriteFile = 20,
+  kSysctl = 21,
+  kRlimit = 22,
+  kSetgroups = 23,
+  kSetuser = 24,
+  kBounding = 25,
+  kCaps = 26,
+  kNoNewPrivs = 27,
+  kSeccomp = 28,
+  kUmask = 29,
+  kSetsid = 30,
+  kPdeathsig = 31,
+  kDumpable = 32,
+  kOpenPty = 33,
+  kPersonality = 34,
+  kSchedSetattr = 35,
+  kIoprioSet = 36,
+  kSchedSetaffinity = 37,
+  kSetMempolicy = 38,
+  kOpenGate = 39,
+  kWaitGate = 40,
+  kHook = 41,
+  kStdio = 42,
+  kCloseFds = 43,
+  kResolveExec = 44,
+  kExec = 45,
+  kCloneSibling = 46,
 #ifdef HUSK_LAB_OPS
 // The escape lab's ops (src/lab/schema.ts): in the lab's addon only.
-  kEscapeProbe = 46,
+  kEscapeProbe = 47,
 #endif  // HUSK_LAB_OPS
 };
 #ifdef HUSK_LAB_OPS
-constexpr size_t kOpKindCount = 47;
+constexpr size_t kOpKindCount = 48;
 #else
-constexpr size_t kOpKindCount = 46;
+constexpr size_t kOpKindCount = 47;
 #endif
 
 struct UnshareOp {

@@ -24,6 +24,7 @@ const char* const kOpKindNames[kOpKindCount] = {
     "chdir",
     "sethostname",
     "setdomainname",
+    "loopback_up",
     "write_file",
     "sysctl",
     "rlimit",
@@ -157,6 +158,9 @@ void DecodeOpFields(OpReader& in, Op& op) {
     case OpKind::kSetdomainname:
       in.Only({"name"});
       op.setdomainname.name = in.String("name");
+      return;
+    case OpKind::kLoopbackUp:
+      in.Only({});
       return;
     case OpKind::kWriteFile:
       in.Only({"path", "content", "create"});

@@ -145,6 +145,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
   if (newNs.has('cgroup')) ops.push({ kind: 'unshare', flags: c.CLONE_NEWCGROUP, what: 'CLONE_NEWCGROUP' });
   if (spec.hostname !== undefined) ops.push({ kind: 'sethostname', name: spec.hostname });
   if (spec.domainname !== undefined) ops.push({ kind: 'setdomainname', name: spec.domainname });
+  if (newNs.has('network')) ops.push({ kind: 'loopback_up' }); // as runc: 127.0.0.1 works in a new one
 
   // In any user namespace but the host's, mknod is refused; and sysfs can only be
   // mounted there if that user namespace owns the network namespace.

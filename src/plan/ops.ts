@@ -80,6 +80,8 @@ export function describeOp(op: PlanOp): string {
       return `sethostname ${op.name}`;
     case 'setdomainname':
       return `setdomainname ${op.name}`;
+    case 'loopback_up':
+      return 'bring the loopback interface (lo) up';
     case 'write_file':
       return `write ${op.path}`;
     case 'sysctl':

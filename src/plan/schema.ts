@@ -118,6 +118,8 @@ export const opSchema = {
   chdir: { path: f.string(), verifyInRoot: f.bool() },
   sethostname: { name: f.string() },
   setdomainname: { name: f.string() },
+  /** Bring `lo` up in the network namespace the child is in, as runc does in every one it creates. */
+  loopback_up: {},
   write_file: { path: f.string(), content: f.string(), create: f.bool() },
   /**
    * Writes /proc/sys/<file> through the root's /proc, which must be a procfs reached without

@@ -44,6 +44,7 @@ export function planSpawn(input: SpawnPlanInput): Plan {
   }
   if (wanted.has('cgroup')) ops.push({ kind: 'unshare', flags: constants.CLONE_NEWCGROUP, what: 'CLONE_NEWCGROUP' });
   if (input.hostname !== undefined) ops.push({ kind: 'sethostname', name: input.hostname });
+  if (wanted.has('network')) ops.push({ kind: 'loopback_up' }); // as runc: 127.0.0.1 works in a new one
   if (wanted.has('mount')) {
     // Nothing this process mounts may propagate back to the host.
     ops.push({ kind: 'mount', source: null, target: '/', fstype: null, flags: constants.MS_REC | constants.MS_PRIVATE, data: null, targetMode: 'as-is' });

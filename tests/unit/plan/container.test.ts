@@ -39,6 +39,16 @@ describe('planContainer', () => {
     expect(plan.cloneFlags & c.CLONE_NEWCGROUP).toBe(0);
   });
 
+  it('brings lo up in a network namespace it creates, before the jail, and not in a joined one', () => {
+    const order = kinds(planContainer(input()).ops);
+    expect(order.filter((k) => k === 'loopback_up')).toHaveLength(1);
+    expect(order.indexOf('loopback_up')).toBeLessThan(order.indexOf('pivot_root'));
+    const joined = planContainer(
+      input((spec) => (spec.linux!.namespaces = spec.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/proc/9/ns/net' } : n)))),
+    );
+    expect(kinds(joined.ops)).not.toContain('loopback_up');
+  });
+
   it('makes the rootfs a mount point before entering it, and nothing propagates back', () => {
     const ops = planContainer(input()).ops;
     const mounts = ops.filter((op) => op.kind === 'mount');
