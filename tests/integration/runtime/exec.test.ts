@@ -3,9 +3,12 @@
  * with the container's process attributes unless told otherwise.
  */
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useHuskSuite } from '../../helpers/husk.js';
+import { comm } from '../../helpers/proc.js';
+import { catchesSignal, waitFor } from '../../helpers/wait.js';
 import { makeTestBundle } from '../../helpers/rootfs.js';
 import type { Spec, State } from '../../../src/spec/types.js';
 
@@ -20,6 +23,15 @@ async function running(mutate?: (spec: Spec) => void): Promise<{ id: string; ini
   const state = JSON.parse(String((await husk.run(['state', id])).stdout)) as State;
   expect(state.status).toBe('running');
   return { id, init: state.pid! };
+}
+
+/** The argv of host process `pid` (/proc/PID/cmdline), joined by spaces; '' once it is gone. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
 }
 
 
@@ -43,15 +55,22 @@ describe('exec', () => {
   });
 
   it('passes the exit code and the signal back', async () => {
-    const { id } = await running();
+    const { id, init } = await running();
     expect((await husk.run(['exec', id, '/bin/testinit', 'exit', '5'])).exitCode).toBe(5);
-    // The pid file is written once the process has exec'd, right before husk starts forwarding signals.
     const pidFile = join(bundles.at(-1)!.dir, 'exec.pid');
     const sleeper = husk.run(['exec', '--pid-file', pidFile, id, '/bin/testinit', 'sleep', '300']);
-    for (let waited = 0; !existsSync(pidFile) && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    // Signal only once the process runs in the container and husk has its forwarding handler in place
+    // (husk writes the pid file right before installing it; a SIGTERM before that kills husk itself).
+    const pid = await waitFor('the exec\'d sleeper in the container', async () => {
+      const written = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0;
+      const pids = JSON.parse(String((await husk.run(['ps', '--format', 'json', id])).stdout || '[]')) as number[];
+      return written > 0 && pids.includes(written) && written !== init && comm(written) === 'testinit' && commandLine(written) === '/bin/testinit sleep 300' ? written : undefined;
+    });
+    expect(pid).toBeGreaterThan(0);
+    await waitFor('husk exec to catch SIGTERM', () => (catchesSignal(sleeper.pid!, constants.signals.SIGTERM) ? true : undefined));
     sleeper.kill('SIGTERM'); // forwarded by husk straight to its child
     expect((await sleeper).exitCode).toBe(143);
-  });
+  }, 120_000);
 
   it('takes env, cwd and user from flags over the container\'s process config', async () => {
     const { id } = await running((spec) => (spec.process!.env = ['KEEP=1', 'OVER=old']));
