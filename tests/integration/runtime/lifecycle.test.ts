@@ -6,9 +6,11 @@
 import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { cgroupDirsNamed, cliPath, useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle, type TestBundle } from '../../helpers/rootfs.js';
+import { catchesSignal, waitFor } from '../../helpers/wait.js';
 import type { Spec } from '../../../src/spec/types.js';
 
 const { husk, bundles, newId } = useHuskSuite();
@@ -115,9 +117,9 @@ describe('exit codes and signals', () => {
     const bundle = await bundleWith(['sleep', '300']); // testinit sleep exits 143 on SIGTERM
     const id = newId('fwd');
     const run = husk.run(['run', '--bundle', bundle.dir, id]);
-    for (let i = 0; i < 200 && String((await husk.run(['state', id])).stdout).indexOf('running') === -1; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor('the container to run', async () => (String((await husk.run(['state', id])).stdout).includes('running') ? true : undefined));
+    // and husk run to catch SIGTERM (before its forwarding is in place, the signal would kill husk itself)
+    await waitFor('husk run to catch SIGTERM', () => (catchesSignal(run.pid!, constants.signals.SIGTERM) ? true : undefined));
     run.kill('SIGTERM');
     expect((await run).exitCode).toBe(143);
     husk.expectGone(id);
@@ -238,15 +240,18 @@ describe('failures leave nothing behind', () => {
     await bundle.updateSpec((spec) => (spec.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}; sleep 2`] }] }));
     const id = newId('sigkill');
     const create = husk.run(['create', '--bundle', bundle.dir, id], { stdout: 'ignore', stderr: 'ignore' });
-    for (let i = 0; i < 500 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(existsSync(marker)).toBe(true);
+    await waitFor('the createRuntime hook to run', () => (existsSync(marker) ? true : undefined));
     create.kill('SIGKILL');
     await create;
     // The init dies with its runtime (parent-death signal, closed sync socket).
     const pid = JSON.parse(readFileSync(join(husk.root, id, 'state.json'), 'utf8')).pid as number;
-    for (let i = 0; i < 200 && existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(`the init ${pid} to die`, () => {
+      try {
+        return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) ? true : undefined;
+      } catch {
+        return true; // gone (reaped)
+      }
+    });
     expect((await husk.state(id)).status).toBe('stopped');
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
     husk.expectGone(id);

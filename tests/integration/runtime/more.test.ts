@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createContainer, containerState, deleteContainer, runContainer, startContainer } from '../../../src/index.js';
 import { cgroupDirsNamed, processesMatching, testCgroupParent, useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle } from '../../helpers/rootfs.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const { husk, bundles, newId } = useHuskSuite();
 
@@ -71,15 +72,21 @@ print('name=' + msg.decode() + ' output=' + out.decode().strip(), flush=True)
 `, socket]);
     let output = '';
     receiver.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    for (let i = 0; i < 300 && !output.includes('ready'); i++) await new Promise((r) => setTimeout(r, 10));
-    const id = newId('console');
-    const create = await husk.detached(['create', '--bundle', bundle.dir, '--console-socket', socket, id]);
-    expect(create.stderr).toBe('');
-    expect((await husk.run(['start', id])).exitCode).toBe(0);
-    await new Promise((resolve) => receiver.on('exit', resolve));
-    expect(output).toContain('name=/dev/ptmx output=yes');
-    await husk.run(['delete', '--force', id]);
-  });
+    const exited = new Promise((resolve) => receiver.on('exit', resolve));
+    try {
+      // 'ready' is printed after listen(): the socket accepts from then on (python may start slowly under load).
+      await waitFor('the console socket receiver to listen', () => (output.includes('ready') ? true : undefined));
+      const id = newId('console');
+      const create = await husk.detached(['create', '--bundle', bundle.dir, '--console-socket', socket, id]);
+      expect(create.stderr).toBe('');
+      expect((await husk.run(['start', id])).exitCode).toBe(0);
+      await exited;
+      expect(output).toContain('name=/dev/ptmx output=yes');
+      await husk.run(['delete', '--force', id]);
+    } finally {
+      receiver.kill('SIGKILL');
+    }
+  }, 120_000);
 
   it('refuses a terminal without a console socket when detaching', async () => {
     const bundle = await makeTestBundle({ mutate: (spec) => (spec.process!.terminal = true) });
