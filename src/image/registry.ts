@@ -301,7 +301,12 @@ export async function pull(store: ImageStore, text: string, options: PullOptions
     emit({ kind: 'layer', digest: layer.digest, status: 'downloading', bytes: 0, ...(total !== undefined && { total }) });
     const progress = new Progress((bytes) => emit({ kind: 'layer', digest: layer.digest, status: 'downloading', bytes, ...(total !== undefined && { total }) }));
     res.body.on('error', (error) => progress.destroy(error));
-    await store.addLayer(chains[i]!, { diffId: diffIds[i]!, digest: layer.digest }, () => res.body.pipe(progress));
+    try {
+      await store.addLayer(chains[i]!, { diffId: diffIds[i]!, digest: layer.digest }, () => res.body.pipe(progress));
+    } finally {
+      // Another husk stored the layer meanwhile (the body was never read): close the connection, or it holds this process for its timeout.
+      if (!res.body.readableEnded) res.body.destroy();
+    }
     emit({ kind: 'layer', digest: layer.digest, status: 'done', bytes: progress.bytes });
   });
   await inParallel(tasks, options.concurrency ?? 3);
