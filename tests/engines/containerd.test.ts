@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupsUnder, runtimeNames, startContainerd, type Containerd, type RuntimeName } from '../helpers/engines.js';
 import { buildBusyboxImage, type BusyboxImage } from '../helpers/images.js';
-import { eatsMemory, exitsOnTerm, hostLimits, ignoresTerm, onPty, waitFor } from './common.js';
+import { eatsMemory, exitsOnTerm, hostLimits, ignoresTerm, loopbackState, onPty, waitFor } from './common.js';
 
 let containerd: Containerd;
 let image: BusyboxImage;
@@ -170,6 +170,13 @@ describe.each(runtimeNames)('containerd (ctr) with %s', (runtime: RuntimeName) =
       expect((await ctr(['containers', 'rm', id])).exitCode).toBe(0);
     }
     expect(String((await ctr(['tasks', 'ls', '-q'])).stdout).split('\n')).not.toContain(running);
+  });
+
+  it('a new network namespace has lo up', async () => {
+    const id = name('lo');
+    const r = await ctr(['run', '--rm', ...runFlags(id), image.qualifiedName, id, 'sh', '-c', loopbackState]);
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stdout)).toMatch(/<[^>]*\bUP\b[^>]*>/);
   });
 
   it('--memory-limit and --cpus are the limits of its cgroup', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { podmanUlimits, runtimeNames, runtimes, startPodman, cgroupsUnder, type Podman, type RuntimeName } from '../helpers/engines.js';
 import { buildBusyboxImage, type BusyboxImage } from '../helpers/images.js';
-import { eatsMemory, exitsOnTerm, ignoresTerm, onPty, parseLimits, printLimits, waitFor } from './common.js';
+import { eatsMemory, exitsOnTerm, ignoresTerm, loopbackState, onPty, parseLimits, printLimits, waitFor } from './common.js';
 
 let podman: Podman;
 let image: BusyboxImage;
@@ -148,6 +148,12 @@ describe.each(runtimeNames)('podman with %s', (runtime: RuntimeName) => {
       expect(rm.exitCode).toBe(0);
     }
     expect(String((await p(['ps', '-a', '--format', '{{.Names}}'])).stdout).split('\n')).not.toContain(running);
+  });
+
+  it('--network none has lo up', async () => {
+    const r = await p(['run', '--rm', ...runArgs(), image.name, 'sh', '-c', loopbackState]);
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stdout)).toMatch(/<[^>]*\bUP\b[^>]*>/);
   });
 
   it('--memory, --pids-limit and --cpus are the cgroup limits the container sees', async () => {
