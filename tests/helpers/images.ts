@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 export const busyboxBinary = '/bin/busybox';
 
-export interface BusyboxImage {
+export interface LocalImage {
   /** The name the archives carry, as engines show it ("husk-busybox:latest"; docker.io/library/ when qualified). */
   name: string;
   /** Fully qualified, as containerd and podman store it. */
@@ -21,6 +21,15 @@ export interface BusyboxImage {
   ociArchive: string;
   /** docker-archive (manifest.json with RepoTags). */
   dockerArchive: string;
+}
+
+export type BusyboxImage = LocalImage;
+
+/** The part of an image's config the tests set. */
+export interface ImageConfig {
+  Env?: string[];
+  Entrypoint?: string[];
+  Cmd?: string[];
 }
 
 /** A busybox rootfs in `dir`: /bin/busybox, its applets as symlinks, /etc/passwd and /etc/group. */
@@ -46,8 +55,18 @@ function tarOf(dir: string, out: string): void {
 
 /** Builds the busybox image in `dir` (rootfs and both archives); `name` without a registry ("husk-busybox:latest"). */
 export function buildBusyboxImage(dir: string, name = 'husk-busybox:latest'): BusyboxImage {
+  return buildImage(dir, name, makeBusyboxRootfs, { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] });
+}
+
+/**
+ * A one-layer image in `dir` of the rootfs `makeRootfs` fills (rootfs/, and both archives); `name`
+ * without a registry ("husk-pause:test").
+ */
+export function buildImage(dir: string, name: string, makeRootfs: (rootfs: string) => void, imageConfig: ImageConfig): LocalImage {
   mkdirSync(dir, { recursive: true });
-  const rootfs = makeBusyboxRootfs(join(dir, 'rootfs'));
+  const rootfs = join(dir, 'rootfs');
+  mkdirSync(rootfs, { recursive: true });
+  makeRootfs(rootfs);
   const layout = join(dir, 'layout');
   const blobs = join(layout, 'blobs', 'sha256');
   mkdirSync(blobs, { recursive: true });
@@ -63,9 +82,9 @@ export function buildBusyboxImage(dir: string, name = 'husk-busybox:latest'): Bu
     architecture: 'amd64',
     os: 'linux',
     created: '1970-01-01T00:00:00Z',
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+    config: imageConfig,
     rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] },
-    history: [{ created: '1970-01-01T00:00:00Z', created_by: 'husk tests: busybox-static rootfs' }],
+    history: [{ created: '1970-01-01T00:00:00Z', created_by: `husk tests: ${name}` }],
   });
   const configDigest = sha256(config);
   writeFileSync(join(blobs, configDigest), config);

@@ -14,15 +14,15 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxFiles, writeOciArchive } from '../helpers/oci-archive.js';
+import { buildBusyboxImage, buildImage } from '../helpers/images.js';
 import { cgroupOf, detectCgroups, ownCgroups } from '../../src/cgroups/detect.js';
 import { cliPath, repoRoot } from '../helpers/husk.js';
 
 const handlers = ['runc', 'husk'] as const;
 type Handler = (typeof handlers)[number];
 
-const PAUSE_IMAGE = 'localhost/husk-pause:test';
-const BUSYBOX_IMAGE = 'localhost/husk-busybox:test';
+let PAUSE_IMAGE = '';
+let BUSYBOX_IMAGE = '';
 const MiB = 1024 * 1024;
 
 let work: string;
@@ -248,6 +248,10 @@ describe('containerd CRI with husk as a RuntimeClass handler, runc as the refere
         plugins: [{ type: 'bridge', bridge: 'cni-husk0', isGateway: true, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: '169.254.77.0/24' }]], dataDir: join(work, 'ipam') } }],
       }),
     );
+    const pause = buildImage(join(work, 'pause-image'), 'husk-pause:test', (rootfs) => execFileSync('cc', ['-static', '-Os', '-o', join(rootfs, 'pause'), join(repoRoot, 'tests', 'k8s', 'pause.c')]), { Entrypoint: ['/pause'] });
+    const busybox = buildBusyboxImage(join(work, 'busybox-image'));
+    PAUSE_IMAGE = pause.qualifiedName;
+    BUSYBOX_IMAGE = busybox.qualifiedName;
     writeFileSync(join(work, 'config.toml'), containerdConfig());
     const log = openSync(join(work, 'containerd.log'), 'w');
     containerd = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', `ip link set lo up && exec containerd --config ${join(work, 'config.toml')}`], {
@@ -268,12 +272,8 @@ describe('containerd CRI with husk as a RuntimeClass handler, runc as the refere
         await sleep(200);
       }
     }
-    const pause = join(work, 'pause');
-    execFileSync('cc', ['-static', '-Os', '-o', pause, join(repoRoot, 'tests', 'k8s', 'pause.c')]);
-    writeOciArchive({ name: PAUSE_IMAGE, files: { '/pause': pause }, entrypoint: ['/pause'] }, join(work, 'pause.tar'));
-    writeOciArchive({ name: BUSYBOX_IMAGE, files: busyboxFiles(), cmd: ['sh'] }, join(work, 'busybox.tar'));
-    ctr('images', 'import', join(work, 'pause.tar'));
-    ctr('images', 'import', join(work, 'busybox.tar'));
+    ctr('images', 'import', pause.ociArchive);
+    ctr('images', 'import', busybox.ociArchive);
   }, 180_000);
 
   afterAll(async () => {
