@@ -40,7 +40,7 @@ afterAll(async () => {
     if (target) await import('node:child_process').then((cp) => cp.spawnSync('umount', ['-l', target]));
   }
   rmSync(work, { recursive: true, force: true });
-});
+}, 180_000); // registries, podman storage and stores to remove, on a loaded machine
 
 describe('import', { timeout: 180_000 }, () => {
   it('gives one image, stored once, from a docker-archive, an oci-archive and an OCI layout', async () => {

@@ -44,7 +44,7 @@ afterAll(async () => {
   await basicRegistry?.stop();
   await husk.cleanup();
   rmSync(work, { recursive: true, force: true });
-});
+}, 180_000); // registries, podman storage and stores to remove, on a loaded machine
 
 describe('pull', { timeout: 180_000 }, () => {
   it('refuses a plain-HTTP registry unless --tls-verify=false', async () => {
