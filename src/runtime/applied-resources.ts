@@ -4,17 +4,16 @@
  * its saved config. Written at create (runtime/container.ts) and by update
  * (runtime/resources.ts).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LinuxResources } from '../cgroups/index.js';
+import { writeFileAtomic } from './state.js';
 
 const RESOURCES_FILE = 'resources.json';
 
 /** Records the resources applied to a container's cgroup (at create, and after each update). */
 export function saveAppliedResources(stateDir: string, resources: LinuxResources): void {
-  const file = join(stateDir, RESOURCES_FILE);
-  writeFileSync(`${file}.tmp`, JSON.stringify(resources), { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(join(stateDir, RESOURCES_FILE), JSON.stringify(resources));
 }
 
 /** The resources last applied; {} for a container created before they were recorded. */

@@ -39,7 +39,7 @@ export class SetupError extends HuskError {
 /** A container-level failure that is not a kernel error: unknown id, wrong state... */
 export class ContainerError extends HuskError {
   override name = 'ContainerError';
-  declare readonly code: 'ENOTFOUND' | 'EEXIST' | 'ESTATE' | 'EINVAL' | 'EHOOK' | 'ECHILD';
+  declare readonly code: 'ENOTFOUND' | 'EEXIST' | 'ESTATE' | 'EINVAL' | 'EHOOK' | 'ECHILD' | 'EBUSY';
   constructor(message: string, code: ContainerError['code'] = 'EINVAL') {
     super(message, { code });
   }

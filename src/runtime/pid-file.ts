@@ -1,5 +1,5 @@
-import { renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { writeFileAtomic } from './state.js';
 
 /**
  * --pid-file: the pid written whole or not at all (a temp file renamed over it),
@@ -7,8 +7,6 @@ import { basename, dirname, resolve } from 'node:path';
  * create, run and exec.
  */
 export function writePidFile(path: string, pid: number): void {
-  const file = resolve(path);
-  const temp = `${dirname(file)}/.${basename(file)}.tmp`;
-  writeFileSync(temp, String(pid));
-  renameSync(temp, file);
+  // A temp name nobody can guess or plant (the directory may be anyone's, /tmp say).
+  writeFileAtomic(resolve(path), String(pid), 0o644);
 }

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, native } from '../native/index.js';
 import type { ContainerStatus, Hook, LinuxSeccomp, Process, State } from '../spec/types.js';
@@ -55,7 +56,8 @@ export class StateStore {
    */
   claim(id: string): void {
     validateId(id);
-    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    // 0700 as runc makes it: state.json holds the container's whole process config.
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
     try {
       mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (error) {
@@ -68,10 +70,7 @@ export class StateStore {
 
   /** Writes state.json atomically (temp file, then rename). */
   write(record: ContainerRecord): void {
-    const file = join(this.dir(record.id), 'state.json');
-    const temp = `${file}.tmp`;
-    writeFileSync(temp, JSON.stringify(record), { mode: 0o600 });
-    renameSync(temp, file);
+    writeFileAtomic(join(this.dir(record.id), 'state.json'), JSON.stringify(record));
   }
 
   read(id: string): ContainerRecord {
@@ -110,19 +109,69 @@ export class StateStore {
     rmSync(this.dir(id), { recursive: true, force: true });
   }
 
-  /** Runs fn holding an exclusive lock on the container's directory (start vs delete...). */
-  withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    let fd: number;
-    try {
-      fd = openSync(this.dir(id), 'r');
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ENOENT') {
-        return Promise.reject(containerNotFound(id));
+  /**
+   * Runs fn holding an exclusive lock on the container's directory (start vs delete...).
+   * Never blocks the event loop (an API process serves others meanwhile): the lock is
+   * tried, and retried with a growing pause. Once held, the directory must still be the
+   * one locked: a delete and a create of the same id meanwhile make a new one, whose
+   * lock is what counts.
+   */
+  async withLock<T>(id: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      let fd: number;
+      try {
+        fd = openSync(this.dir(id), 'r');
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ENOENT') throw containerNotFound(id);
+        throw error;
       }
-      throw error;
+      let locked = false;
+      try {
+        locked = native.flock(fd, constants.LOCK_EX | constants.LOCK_NB) && sameInode(fd, this.dir(id));
+      } finally {
+        if (!locked) closeSync(fd);
+      }
+      if (locked) {
+        try {
+          return await fn();
+        } finally {
+          closeSync(fd);
+        }
+      }
+      if (Date.now() > deadline) throw new ContainerError(`container "${id}" is locked by another husk process (waited ${timeoutMs / 1000}s)`, 'EBUSY');
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
-    native.flock(fd, constants.LOCK_EX);
-    return fn().finally(() => closeSync(fd));
+  }
+}
+
+/** Whether the open directory `fd` is still what `path` names (not removed, not replaced). */
+function sameInode(fd: number, path: string): boolean {
+  const held = fstatSync(fd);
+  try {
+    const now = statSync(path);
+    return now.ino === held.ino && now.dev === held.dev;
+  } catch {
+    return false; // removed: the next try says "does not exist"
+  }
+}
+
+/**
+ * Writes `file` atomically: a temp file of a name no one else uses (created with
+ * O_EXCL, so nothing planted there is followed), then rename over the file.
+ */
+export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temp, data, { mode, flag: 'wx' });
+    renameSync(temp, file);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never made, or renamed
+    }
+    throw error;
   }
 }
 

@@ -257,12 +257,32 @@ function envEntry(value: unknown, path: string): string {
 }
 const envList = arrayOf(envEntry);
 
+/**
+ * Refuses a NUL byte in any string of the document, keys included: the kernel takes
+ * C strings, so "/bin/sh\u0000-ignored" would silently become "/bin/sh" there, a
+ * different value from the one validated here.
+ */
+function refuseNulBytes(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    if (value.includes('\0')) fail(path, `must not contain a NUL byte, got ${JSON.stringify(value)}`);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => refuseNulBytes(v, item(path, i)));
+  } else if (isObj(value)) {
+    for (const key of Object.keys(value)) {
+      const keyPath = path === '' || path === '(root)' ? key : /^[A-Za-z_]\w*$/.test(key) ? at(path, key) : entry(path, key);
+      if (key.includes('\0')) fail(keyPath, 'a key must not contain a NUL byte');
+      refuseNulBytes(value[key], keyPath);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // The document
 
 /** Validates a parsed config.json and returns it typed. Throws the first SpecError. */
 export function validateSpec(raw: unknown, options: ValidateOptions = {}): Spec {
   const spec = object(raw, '(root)');
+  refuseNulBytes(spec, '(root)');
 
   const version = string(required(spec, 'ociVersion', ''), 'ociVersion');
   const semver = SEMVER.exec(version);
@@ -343,6 +363,7 @@ export function validateProcess(raw: unknown, jsonPath = 'process'): Process {
   const path = jsonPath;
   const self = jsonPath === '' ? '(root)' : jsonPath;
   const p = object(raw, self);
+  refuseNulBytes(p, path);
 
   optional(p, 'terminal', path, boolean);
   optional(p, 'consoleSize', path, (value, boxPath) => {

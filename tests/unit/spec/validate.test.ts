@@ -368,6 +368,16 @@ describe('validateSpec', () => {
     expect(error.file).toBeUndefined();
   });
 
+  it.each<[string, (c: Json) => void, string]>([
+    ['process.args', (c) => (c.process.args = ['/bin/true\u0000-ignored']), 'process.args[0]: must not contain a NUL byte, got "/bin/true\\u0000-ignored"'],
+    ['hostname', (c) => (c.hostname = 'evil\u0000'), 'hostname: must not contain a NUL byte, got "evil\\u0000"'],
+    ['a mount destination', (c) => (c.mounts = [{ destination: '/mnt\u0000/x', type: 'tmpfs' }]), 'mounts[0].destination: must not contain a NUL byte, got "/mnt\\u0000/x"'],
+    ['an annotation key', (c) => (c.annotations = { 'a.b\u0000': 'x' }), 'annotations["a.b\\u0000"]: a key must not contain a NUL byte'],
+    ['a field husk does not read', (c) => (c.linux.unknownField = ['x\u0000']), 'linux.unknownField[0]: must not contain a NUL byte, got "x\\u0000"'],
+  ])('rejects a NUL byte in %s (the kernel would cut the string there)', (_what, change, message) => {
+    expect(errorOf(withChange(change)).message).toBe(message);
+  });
+
   it('rejects a document that is not an object', () => {
     expect(errorOf([]).message).toBe('(root): must be an object, got an array');
     expect(errorOf('x').message).toBe('(root): must be an object, got the string "x"');
@@ -529,6 +539,10 @@ describe('validateProcess (husk exec --process)', () => {
     } catch (error) {
       expect((error as SpecError).message).toBe('capabilities.bounding[0]: unknown capability "CAP_NOPE"');
     }
+  });
+
+  it('rejects a NUL byte in a process.json', () => {
+    expect(() => validateProcess({ args: ['sh'], cwd: '/', env: ['A=b\u0000c'] }, '')).toThrow('env[0]: must not contain a NUL byte');
   });
 
   it('uses the given prefix', () => {
