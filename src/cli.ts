@@ -2,6 +2,8 @@
 /**
  * husk's command line, shaped like runc's: `husk [global flags] <verb> [flags] [args]`.
  */
+// First: it records the fds husk was given before husk opens any of its own (--preserve-fds).
+import './runtime/inherited-fds.js';
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from './cli/args.js';
 import { type GlobalOptions, type OptionSpec, UsageError } from './cli/command.js';

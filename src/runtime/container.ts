@@ -38,6 +38,7 @@ import { ContainerError, runcPhrase, runcWords } from './errors.js';
 import { runHooks, runHooksWarnOnly } from './hooks.js';
 import { checkSpecSupport } from './host-support.js';
 import { type ImageRunOptions, imageSpec } from './image-spec.js';
+import { checkPreservedFds } from './inherited-fds.js';
 import { launchPlan } from './launch.js';
 import { addListenFds, addNotifySocket, makeNotifyDir, openNotifyRelay, type NotifyRelay } from './notify.js';
 import { checkProcSysMountpoints, joinsOwnNetworkNs } from './preflight.js';
@@ -153,6 +154,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     throw new ContainerError('the process has a terminal (process.terminal): give --console-socket, or run it in the foreground with `husk run`', 'EINVAL');
   }
   checkProcSysMountpoints(spec, rootfs);
+  checkPreservedFds(options.preserveFds ?? 0, 3 + listenFds);
   const layout = detectCgroups();
   const resources = { ...spec.linux?.resources, devices: withDefaultDevices(spec.linux?.resources?.devices) };
   validateResources(resources, layout);

@@ -10,6 +10,7 @@ import { deliverConsole } from './console.js';
 import { sendToSeccompListener } from './seccomp-listener.js';
 import { ContainerError, runcPhrase, runcWords } from './errors.js';
 import { checkProcessSupport, probeHostSecurity } from './host-support.js';
+import { checkPreservedFds } from './inherited-fds.js';
 import { launchPlan } from './launch.js';
 import type { SpawnedProcess } from './spawn.js';
 import { StateStore, toOciState } from './state.js';
@@ -61,6 +62,7 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
   if (process.terminal && options.consoleSocket === undefined && options.onConsole === undefined) {
     throw new ContainerError('exec with a terminal needs --console-socket, or to run attached (husk exec -t)', 'EINVAL');
   }
+  checkPreservedFds(options.preserveFds ?? 0);
 
   const init = record.pid!;
   const joins = NAMESPACE_JOIN_ORDER
