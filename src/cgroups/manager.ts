@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { native } from '../native/index.js';
 import { constants as osConstants } from 'node:os';
 import { cgroupOf, detectCgroups, ownCgroups, type CgroupLayout, type ProcCgroupEntry } from './detect.js';
 import { errnoCode } from '../errors.js';
@@ -66,6 +67,12 @@ export interface CgroupManager {
   thaw(): Promise<void>;
   isFrozen(): boolean;
   killAll(signal?: number): Promise<void>;
+  /**
+   * Sends `signal` once to each listed pid that is still a member once held by a pidfd
+   * (default list: pids()); returns how many were signalled. A pid that left the cgroup
+   * after the listing, and may have been reused by a stranger, is never signalled.
+   */
+  signalMembers(signal: number, listed?: number[]): number;
   destroy(): Promise<void>;
   toJSON(): SerializedCgroup;
 }
@@ -478,16 +485,9 @@ class FsCgroupManager implements CgroupManager {
    * Any other signal: sent once to every process, without waiting.
    */
   async killAll(signal: number = osConstants.signals.SIGKILL): Promise<void> {
-    const send = (pid: number) => {
-      try {
-        process.kill(pid, signal);
-      } catch (err) {
-        if (errnoCode(err) !== 'ESRCH') throw err;
-      }
-    };
     if (!this.claimed) return; // not ours: whatever is in there belongs to someone else
     if (signal !== osConstants.signals.SIGKILL) {
-      for (const pid of this.pids()) send(pid);
+      this.signalMembers(signal);
       return;
     }
     if (this.v2 !== undefined && hasFile(this.v2.dir, 'cgroup.kill')) writeCgroupFile(this.v2.dir, 'cgroup.kill', '1');
@@ -495,7 +495,7 @@ class FsCgroupManager implements CgroupManager {
     for (let i = 0; ; i++) {
       const pids = this.pids();
       if (pids.length === 0) return;
-      for (const pid of pids) send(pid);
+      this.signalMembers(signal, pids);
       // A v1-frozen task dies only once thawed.
       const f = this.freezerV1();
       if (f !== undefined && readCgroupFile(f, 'freezer.state').trim() !== 'THAWED') writeCgroupFile(f, 'freezer.state', 'THAWED');
@@ -504,6 +504,35 @@ class FsCgroupManager implements CgroupManager {
       }
       await sleep(Math.min(5 * (i + 1), 50));
     }
+  }
+
+  signalMembers(signal: number, listed: number[] = this.pids()): number {
+    // Pin each listed pid first, then list again: a pidfd opened before the second
+    // listing names the process that holds the pid now, so a pid still listed is a member.
+    const held = new Map<number, number>();
+    for (const pid of listed) {
+      try {
+        held.set(pid, native.pidfdOpen(pid));
+      } catch (err) {
+        if (errnoCode(err) !== 'ESRCH') throw err;
+      }
+    }
+    let signalled = 0;
+    try {
+      const members = new Set(this.pids());
+      for (const [pid, pidfd] of held) {
+        if (!members.has(pid)) continue;
+        try {
+          native.pidfdSendSignal(pidfd, signal);
+          signalled++;
+        } catch (err) {
+          if (errnoCode(err) !== 'ESRCH') throw err;
+        }
+      }
+    } finally {
+      for (const pidfd of held.values()) native.closeRange(pidfd, pidfd);
+    }
+    return signalled;
   }
 
   async destroy(): Promise<void> {

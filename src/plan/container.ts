@@ -159,8 +159,12 @@ export function planContainer(input: ContainerPlanInput): Plan {
   // linux.netDevices are moved by the runtime there too, before any hook runs.
   const netDevices = Object.keys(linux.netDevices ?? {}).length > 0;
   if (netDevices || (hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) + (hooks.createContainer?.length ?? 0) > 0) {
+    // The runtime runs prestart and createRuntime hooks; the payload is the state for these.
     ops.push({ kind: 'sync', point: SyncPoint.CreateHooks });
   }
+  // createContainer hooks run in the container's namespaces (runtime-spec config.md), all of
+  // them, pid and user included: the init runs them itself, before pivot_root (as runc's init).
+  for (const hook of hooks.createContainer ?? []) ops.push(hookOp('createContainer', hook));
   if (sharedMountNs) {
     ops.push({ kind: 'chroot', path: input.rootfs, chdir: true }); // as runc: no namespace to pivot
   } else {

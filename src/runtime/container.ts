@@ -248,7 +248,8 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
             const state = toOciState(record, 'creating');
             await runHooks('prestart', spec.hooks?.prestart, state);
             await runHooks('createRuntime', spec.hooks?.createRuntime, state);
-            await runHooks('createContainer', spec.hooks?.createContainer, state, { pid: record.pid ?? child.pid, scratchDir: store.dir(id) });
+            // createContainer hooks: the init runs them next, with this state on their stdin.
+            return Buffer.from(JSON.stringify(state));
           } else if (point === SyncPoint.Ready) {
             record.phase = 'created';
             store.write(record);
@@ -434,13 +435,8 @@ export async function killContainer(rt: RuntimeOptions, id: string, signal: numb
   if (status === 'stopped' && !all) throw new ContainerError(runcWords(runcPhrase.notRunning, `cannot kill "${id}": it is stopped`), 'ESTATE');
   const cgroup = managerOf(record);
   if (all && cgroup !== undefined) {
-    for (const pid of cgroup.pids()) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // gone meanwhile
-      }
-    }
+    // Through pidfds, to members only (SIGKILL: cgroup.kill where the kernel has it).
+    await cgroup.killAll(signal);
   } else {
     signalInit(record, signal);
   }

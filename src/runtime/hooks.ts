@@ -1,43 +1,15 @@
 import { createRequire } from 'node:module';
-import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Hook, HookName, State } from '../spec/types.js';
 import { ContainerError } from './errors.js';
-import { spawn } from './spawn.js';
 
 /**
- * Runs one hook as runtime.md says: the container's state JSON on stdin, killed
- * after `timeout` seconds; a non-zero exit is a failure. prestart, createRuntime,
- * poststart and poststop hooks run in the runtime's namespaces; createContainer
- * hooks join the container's (`inside` = its init's pid, before pivot_root).
+ * Runs one hook as runtime.md says, in the runtime's namespaces (prestart,
+ * createRuntime, poststart, poststop): the container's state JSON on stdin,
+ * killed after `timeout` seconds; a non-zero exit is a failure. createContainer
+ * and startContainer hooks are run by the container's init (plan ops).
  */
-export async function runHook(name: HookName, hook: Hook, state: State, inside?: { pid: number; scratchDir: string }): Promise<void> {
-  const input = JSON.stringify(state);
-  const describe = `${name} hook ${hook.path}`;
-  if (inside === undefined) {
-    await runOutside(describe, hook, input);
-    return;
-  }
-  // Our spawn takes fds, not pipes: the state goes through a file.
-  const stateFile = join(inside.scratchDir, `hook-stdin-${process.pid}.json`);
-  writeFileSync(stateFile, input, { mode: 0o600 });
-  const fd = openSync(stateFile, 'r');
-  try {
-    const child = await spawn({
-      file: hook.path,
-      args: hook.args ?? [hook.path],
-      env: hook.env ?? [],
-      stdio: [fd, 1, 2],
-      join: { pid: inside.pid, namespaces: ['cgroup', 'ipc', 'uts', 'network', 'mount'] },
-    });
-    const timer = hook.timeout ? setTimeout(() => child.kill('SIGKILL'), hook.timeout * 1000) : undefined;
-    const exit = await child.wait();
-    if (timer) clearTimeout(timer);
-    if (exit.exitCode !== 0) throw hookFailure(describe, exit.exitCode, exit.signal, hook.timeout);
-  } finally {
-    closeSync(fd);
-    rmSync(stateFile, { force: true });
-  }
+export async function runHook(name: HookName, hook: Hook, state: State): Promise<void> {
+  await runOutside(`${name} hook ${hook.path}`, hook, JSON.stringify(state));
 }
 
 function runOutside(describe: string, hook: Hook, input: string): Promise<void> {
@@ -66,8 +38,8 @@ function hookFailure(describe: string, code: number | null, signal: string | nul
 }
 
 /** Runs hooks in order; the first failure stops the rest (create-time hooks). */
-export async function runHooks(name: HookName, hooks: Hook[] | undefined, state: State, inside?: { pid: number; scratchDir: string }): Promise<void> {
-  for (const hook of hooks ?? []) await runHook(name, hook, state, inside);
+export async function runHooks(name: HookName, hooks: Hook[] | undefined, state: State): Promise<void> {
+  for (const hook of hooks ?? []) await runHook(name, hook, state);
 }
 
 /** poststart/poststop: a failure is a warning, and the others still run (runtime.md). */

@@ -107,6 +107,7 @@ export async function launchPlan(
  * directory" serves a path with a slash).
  */
 function errorDetail(op: { kind: string }, errno: number): string | undefined {
+  if (op.kind === 'hook' && errno === 110 /* ETIMEDOUT */) return `timed out after ${(op as Extract<PlanOp, { kind: 'hook' }>).timeout}s`;
   const file = op.kind === 'resolve_exec' ? (op as Extract<PlanOp, { kind: 'resolve_exec' }>).file : undefined;
   if (file !== undefined && errno === 2 /* ENOENT */ && !file.includes('/')) return `${runcPhrase.pathLookup} (ENOENT)`;
   return undefined;
