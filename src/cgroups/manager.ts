@@ -668,6 +668,10 @@ class SystemdCgroupManager implements CgroupManager {
     return this.files.killAll(signal);
   }
 
+  signalMembers(signal: number, listed?: number[]): number {
+    return this.files.signalMembers(signal, listed);
+  }
+
   /** Stops the unit (systemd removes its cgroup), then whatever a crash may have left. */
   async destroy(): Promise<void> {
     await stopScope(this.unit);
