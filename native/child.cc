@@ -745,18 +745,36 @@ void DoWaitGate() noexcept {
 // A hook run from inside the container (startContainer): state JSON on stdin,
 // killed after its timeout (in seconds, 0 = none).
 void DoHook(const HookOp& op) noexcept {
+  // Named before anything runs: a missing hook is its path's errno, not a status 127.
+  if (access(op.path, X_OK) < 0) Fail(errno);
   int pipefd[2];
   Check(pipe2(pipefd, O_CLOEXEC));
   long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) Fail(errno);
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // never outlives the init that waits for it
     dup2(pipefd[0], 0);
     execve(op.path, op.args, op.env);
     _exit(127);
   }
   close(pipefd[0]);
-  WriteAll(pipefd[1], g_payload, static_cast<size_t>(g_payload_len));
+  // A hook may exit without reading its stdin: that is EPIPE for us, never a SIGPIPE
+  // that would kill the init and lose the hook's own status (Go's os/exec ignores it too).
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction previous;
+  sigaction(SIGPIPE, &ignore, &previous);
+  const char* data = g_payload;
+  size_t left = static_cast<size_t>(g_payload_len);
+  while (left > 0) {
+    ssize_t n = write(pipefd[1], data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // EPIPE: the hook is gone or closed its stdin; its status says how it went
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
   close(pipefd[1]);
+  sigaction(SIGPIPE, &previous, nullptr);
   struct timespec tick = {0, 2 * 1000 * 1000};
   long waited_ns = 0;
   int status = 0;

@@ -80,7 +80,7 @@ describe('createContainer hooks', () => {
   it('a missing one is named with its errno (never lost to a SIGPIPE of the init)', async () => {
     const bundle = await bundleWith(['true'], (spec) => (spec.hooks = { createContainer: [{ path: '/no/such/hook' }] }));
     // Several times: the init writing the state into the pipe of a hook already gone used to die of SIGPIPE.
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 4; i++) {
       const id = newId('hookmissing');
       const result = await husk.detached(['create', '--bundle', bundle.dir, id]);
       expect(result.stderr).toBe('husk: createContainer hook /no/such/hook: ENOENT (no such file or directory)');
@@ -93,7 +93,7 @@ describe('createContainer hooks', () => {
       spec.annotations = { big: 'x'.repeat(60_000) }; // a state that takes a while to write
       spec.hooks = { createContainer: [{ path: '/bin/true' }], startContainer: [{ path: '/bin/testinit', args: ['testinit', 'true'] }] };
     });
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 4; i++) {
       const id = newId('hookearly');
       const result = await husk.run(['run', '--bundle', bundle.dir, id]);
       expect(result.stderr).toBe('');
