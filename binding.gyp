@@ -11,6 +11,31 @@
   },
   "targets": [
     {
+      # husk-exec, the last exec of every process husk starts (native/exec_helper.h): static,
+      # no libc (its own _start and raw system calls), so it needs no static libc to build.
+      "target_name": "husk-exec",
+      "type": "executable",
+      "sources": ["native/tools/exec_helper.c"],
+      "cflags!": ["-pthread", "-fPIC", "-O3", "-fno-omit-frame-pointer"],
+      "cflags": ["-Os", "-nostdlib", "-static", "-ffreestanding", "-fno-builtin", "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-fno-pie"],
+      "ldflags!": ["-pthread", "-rdynamic"],
+      "ldflags": ["-nostdlib", "-static", "-no-pie", "-s", "-Wl,--build-id=none", "-Wl,-z,max-page-size=4096"]
+    },
+    {
+      # ...carried inside the addons as a C array (sealed into a memfd at first use: launch.cc).
+      "target_name": "husk_exec_blob",
+      "type": "none",
+      "dependencies": ["husk-exec"],
+      "actions": [
+        {
+          "action_name": "embed_husk_exec",
+          "inputs": ["<(PRODUCT_DIR)/husk-exec", "scripts/embed-binary.mjs"],
+          "outputs": ["<(SHARED_INTERMEDIATE_DIR)/husk_exec_blob.h"],
+          "action": ["node", "scripts/embed-binary.mjs", "<(PRODUCT_DIR)/husk-exec", "<(SHARED_INTERMEDIATE_DIR)/husk_exec_blob.h", "kHuskExecBinary"]
+        }
+      ]
+    },
+    {
       # The code that runs in the cloned child, between clone and exec: async-signal-safe
       # C++ only, so built without exceptions or RTTI (tests/unit/child-target.test.ts
       # checks its includes and functions).
@@ -23,7 +48,7 @@
     },
     {
       "target_name": "husk",
-      "dependencies": ["husk_child"],
+      "dependencies": ["husk_child", "husk_exec_blob"],
       "sources": [
         "native/binding.cc",
         "<@(addon_sources)",
@@ -36,7 +61,7 @@
         "native/in_root.cc",
         "native/overlay.cc"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<(SHARED_INTERMEDIATE_DIR)"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
@@ -54,9 +79,9 @@
     },
     {
       "target_name": "husk_lab",
-      "dependencies": ["husk_lab_child"],
+      "dependencies": ["husk_lab_child", "husk_exec_blob"],
       "sources": ["native/binding_lab.cc", "<@(addon_sources)"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<(SHARED_INTERMEDIATE_DIR)"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE", "HUSK_LAB_OPS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

@@ -29,6 +29,7 @@
 #ifdef HUSK_LAB_OPS
 #include "escape_probe.h"  // the escape lab's addon only (binding.gyp husk_lab)
 #endif
+#include "exec_helper.h"
 #include "seccomp_filter.h"
 #include "fd_passing.h"
 #include "sync_proto.h"
@@ -44,7 +45,8 @@ namespace husk {
 namespace {
 
 // The child's whole mutable state: static, so nothing is allocated after clone.
-int g_sync = -1;     // our end of the sync socket
+int g_sync = -1;     // our end of the sync socket (HUSK_EXEC_SYNC_FD)
+int g_exec_helper = -1;  // the sealed memfd of husk-exec (HUSK_EXEC_HELPER_FD)
 int g_root = -1;     // O_PATH fd of the rootfs (or "/" after pivot_root)
 int g_gate = -1;     // the start gate (exec.fifo), opened O_RDWR
 int g_op = -1;       // index of the op being run, reported with any failure
@@ -53,6 +55,7 @@ int g_payload_len = 0;
 gid_t g_groups[NGROUPS_MAX];
 
 constexpr int kHighFd = 900;  // where the runtime's own fds move, above any --preserve-fds
+static_assert(HUSK_EXEC_SYNC_FD > kHighFd && HUSK_EXEC_HELPER_FD > kHighFd, "above the preserved fds");
 
 // False when nobody listens any more (the runtime left after the start gate).
 bool Send(uint32_t type, int32_t err, int32_t value) noexcept {
@@ -744,6 +747,42 @@ void DoWaitGate() noexcept {
 
 // A hook run from inside the container (startContainer): state JSON on stdin,
 // killed after its timeout (in seconds, 0 = none).
+// The last exec, through husk-exec (native/exec_helper.h): execveat() of the sealed
+// memfd, which execve()s `path`. Returns only on failure, with errno set; a failure
+// of the helper's own execve is reported by the helper, over the sync socket.
+constexpr size_t kMaxArgs = 32768;
+char* g_helper_argv[kMaxArgs + 4];
+char g_op_digits[12];
+
+void ExecThroughHelper(const char* path, char* const* argv, char* const* envp) noexcept {
+  size_t count = 0;
+  while (argv[count] != nullptr) count++;
+  if (count > kMaxArgs) {
+    errno = E2BIG;
+    return;
+  }
+  char digits[12];
+  int len = 0;
+  unsigned value = g_op < 0 ? 0 : static_cast<unsigned>(g_op);
+  do {
+    digits[len++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0);
+  for (int i = 0; i < len; i++) g_op_digits[i] = digits[len - 1 - i];
+  g_op_digits[len] = '\0';
+  static char marker[] = HUSK_EXEC_MARKER;
+  g_helper_argv[0] = marker;
+  g_helper_argv[1] = g_op_digits;
+  g_helper_argv[2] = const_cast<char*>(path);
+  for (size_t i = 0; i <= count; i++) g_helper_argv[3 + i] = argv[i];  // with the NULL
+  // The helper reports on the sync socket, then makes it close-on-exec itself.
+  if (fcntl(g_sync, F_SETFD, 0) < 0) return;
+  syscall(SYS_execveat, g_exec_helper, "", g_helper_argv, envp, AT_EMPTY_PATH);
+  int err = errno;
+  fcntl(g_sync, F_SETFD, FD_CLOEXEC);
+  errno = err;
+}
+
 void DoHook(const HookOp& op) noexcept {
   // Named before anything runs: a missing hook is its path's errno, not a status 127.
   if (access(op.path, X_OK) < 0) Fail(errno);
@@ -754,7 +793,8 @@ void DoHook(const HookOp& op) noexcept {
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // never outlives the init that waits for it
     dup2(pipefd[0], 0);
-    execve(op.path, op.args, op.env);
+    ExecThroughHelper(op.path, op.args, op.env);
+    (void)Send(kSyncError, errno, 0);
     _exit(127);
   }
   close(pipefd[0]);
@@ -838,7 +878,7 @@ void ResolveExec(const char* file, char* const* envp) noexcept {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  execve(g_exec_path, op.args, op.env);
+  ExecThroughHelper(g_exec_path, op.args, op.env);
   int err = errno;
   if (!Send(kSyncError, err, 0)) ReportOnStderr("exec", g_exec_path, err);
   _exit(127);
@@ -995,9 +1035,17 @@ void RunOp(const Op& op) noexcept {
   }
 }
 
+// dup3 onto `to` (close-on-exec) and close `fd`; -1 on failure.
+int MoveFd(int fd, int to) noexcept {
+  if (fd == to) return fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -1 : fd;
+  if (dup3(fd, to, O_CLOEXEC) < 0) return -1;
+  close(fd);
+  return to;
+}
+
 }  // namespace
 
-void RunChild(const Op* ops, size_t count, int sync_fd) noexcept {
+void RunChild(const Op* ops, size_t count, const ChildSetup& setup) noexcept {
   // Signal hygiene (as node-pty): the parent blocked everything around clone;
   // reset every handler Node installed, then unblock.
   struct sigaction dfl = {};
@@ -1009,10 +1057,20 @@ void RunChild(const Op* ops, size_t count, int sync_fd) noexcept {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
 
-  // Our end of the sync socket goes above any fd a caller may ask to preserve.
-  g_sync = static_cast<int>(fcntl(sync_fd, F_DUPFD_CLOEXEC, kHighFd + 10));
-  if (g_sync < 0) _exit(126);
-  close(sync_fd);
+  // Nothing of husk's command line or environment in /proc/<pid>/cmdline or environ
+  // (our copies of those pages: the parent's are untouched). A name, as runc's "runc init".
+  if (setup.args_area != nullptr) {
+    static const char title[] = "husk init";
+    memset(setup.args_area, 0, setup.args_len);
+    memcpy(setup.args_area, title, setup.args_len < sizeof title ? setup.args_len - 1 : sizeof title - 1);
+  }
+  if (setup.environ_area != nullptr) memset(setup.environ_area, 0, setup.environ_len);
+
+  // Our end of the sync socket and the exec helper go where husk-exec expects them,
+  // above any fd a caller may ask to preserve.
+  g_sync = MoveFd(setup.sync_fd, HUSK_EXEC_SYNC_FD);
+  g_exec_helper = MoveFd(setup.exec_helper_fd, HUSK_EXEC_HELPER_FD);
+  if (g_sync < 0 || g_exec_helper < 0) _exit(126);
   umask(0);  // device nodes and directories get exactly the modes the plan says
 
   for (size_t i = 0; i < count; i++) {

@@ -6,10 +6,22 @@
 
 namespace husk {
 
+// What the child takes from the runtime besides its plan.
+struct ChildSetup {
+  int sync_fd;         // the child's end of the sync socket
+  int exec_helper_fd;  // the sealed memfd of husk-exec, the last exec (native/exec_helper.h)
+  // This process's argv and environment areas (/proc/<pid>/cmdline and environ): the
+  // child blanks its copies, so husk's command line never shows in a container.
+  char* args_area;
+  size_t args_len;
+  char* environ_area;
+  size_t environ_len;
+};
+
 // Never returns: ends in execve, or in _exit after reporting {op, errno} to the
-// parent over sync_fd. Async-signal-safe: no allocation, no locks, no stdio, and
-// credentials change through raw syscall() (glibc's wrappers would try to signal
+// parent over the sync socket. Async-signal-safe: no allocation, no locks, no stdio,
+// and credentials change through raw syscall() (glibc's wrappers would try to signal
 // the parent's threads, which do not exist in this process).
-[[noreturn]] void RunChild(const Op* ops, size_t count, int sync_fd) noexcept;
+[[noreturn]] void RunChild(const Op* ops, size_t count, const ChildSetup& setup) noexcept;
 
 }  // namespace husk

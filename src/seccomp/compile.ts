@@ -298,6 +298,38 @@ function dispatch(syscalls: LinuxSyscall[], table: Readonly<Record<string, numbe
   return out;
 }
 
+/**
+ * husk-exec, the last exec of every process (native/exec_helper.h), must get past
+ * any profile the program's own execve gets past: the child's execveat() of the
+ * helper's memfd (fd HUSK_EXEC_HELPER_FD, AT_EMPTY_PATH) and the
+ * fcntl(HUSK_EXEC_SYNC_FD, F_SETFD) of the child and the helper. Those exact calls
+ * are allowed ahead of the profile; they give the program nothing its own allowed
+ * execve does not (it can exec a file it holds open, at that fd number). A profile
+ * that denies sendto() keeps the helper from reporting a failed execve over the sync
+ * socket: it says it on stderr and exits 127 instead.
+ */
+export const EXEC_HELPER = { syncFd: 910, helperFd: 911 } as const;
+const AT_EMPTY_PATH = 0x1000;
+const F_SETFD = 2;
+const X86_64_NR = { fcntl: 72, execveat: 322 } as const;
+
+function execHelperAllowance(): SockFilter[] {
+  const { JMP_JEQ_K: JEQ, RET_K: RET } = BPF;
+  const items: Item[] = [];
+  const rule = (nr: number, args: [index: number, value: number][]): void => {
+    const skip = Symbol('skip');
+    const reload = Symbol('reload');
+    items.push({ code: JEQ, k: nr, jf: skip });
+    for (const [index, value] of args) {
+      items.push(ld(SECCOMP_DATA.argHigh(index)), { code: JEQ, k: 0, jf: reload }, ld(SECCOMP_DATA.argLow(index)), { code: JEQ, k: value, jf: reload });
+    }
+    items.push({ code: RET, k: SECCOMP_RET.ALLOW }, { label: reload }, ld(SECCOMP_DATA.nr), { label: skip });
+  };
+  rule(X86_64_NR.execveat, [[0, EXEC_HELPER.helperFd], [4, AT_EMPTY_PATH]]);
+  rule(X86_64_NR.fcntl, [[0, EXEC_HELPER.syncFd], [1, F_SETFD]]);
+  return assemble(items);
+}
+
 function seccompFlags(flags: string[] | undefined): number {
   let bits = 0;
   (flags ?? []).forEach((flag, i) => {
@@ -355,6 +387,7 @@ export function compileSeccomp(seccomp: LinuxSeccomp, hostArch: string = process
     : [badArch];
   const x86_64Section: SockFilter[] = [
     ...assemble([ld(SECCOMP_DATA.nr)]),
+    ...execHelperAllowance(),
     // nr -1 (a tracer skipping the syscall) is no x32 call: the default action, as libseccomp
     ...guard(BPF.JMP_JEQ_K, 0xffffffff, [ret(defaultAction)]),
     ...guard(BPF.JMP_JGE_K, X32_SYSCALL_BIT, x32Section),

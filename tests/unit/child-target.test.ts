@@ -67,8 +67,11 @@ describe('the child target (native/child.cc and what it calls)', () => {
   it("keeps the escape lab's probe (it plants a leaked fd) out of the runtime's interpreter and out of npm install's static tools", () => {
     expect(target('husk_child').sources).not.toContain('native/escape_probe.cc');
     expect(target('husk_lab_child').sources).toContain('native/escape_probe.cc');
-    // No executable target: husk-testinit (static, needs libc.a) is built by the tests (tests/helpers/testinit.ts).
-    expect(gyp.targets.filter((t) => t.type === 'executable').map((t) => t.target_name)).toEqual([]);
+    // One executable target, husk-exec, which needs no libc at all (its own _start, raw syscalls);
+    // husk-testinit (static, needs libc.a) is built by the tests (tests/helpers/testinit.ts).
+    const executables = gyp.targets.filter((t) => t.type === 'executable');
+    expect(executables.map((t) => t.target_name)).toEqual(['husk-exec']);
+    expect((executables[0] as GypTarget & { ldflags?: string[] }).ldflags).toEqual(expect.arrayContaining(['-nostdlib', '-static']));
     expect(code('native/child.cc')).toMatch(/#ifdef HUSK_LAB_OPS\s+#include ""\s+#endif/);
   });
 

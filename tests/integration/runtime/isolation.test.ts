@@ -4,7 +4,7 @@
  * paths hold, and the process has exactly the attributes config.json gives it.
  * Runs for real as root: the container's process is the static testinit.
  */
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useHuskSuite } from '../../helpers/husk.js';
 import { makeTestBundle, testUser } from '../../helpers/rootfs.js';
@@ -105,9 +105,18 @@ describe('the host root is out of reach', () => {
   });
 
   it('keeps --preserve-fds fds open, and only those', async () => {
-    const out = await inContainer(['fds'], undefined, ['--preserve-fds', '1']);
-    const fds = out.trim().split('\n').map((l) => l.split(' ')[0]);
-    expect(fds).toEqual(['0', '1', '2', '3']);
+    // The fd given as husk's fd 3 (with none given, --preserve-fds 1 is refused: tests/integration/security).
+    const bundle = await makeTestBundle({ args: ['fds'] });
+    bundles.push(bundle);
+    const given = openSync(bundle.configPath, 'r');
+    try {
+      const result = await husk.run(['run', '--bundle', bundle.dir, '--preserve-fds', '1', newId('iso')], { stdio: ['ignore', 'pipe', 'pipe', given] as never });
+      expect(result.stderr).toBe('');
+      const fds = String(result.stdout).trim().split('\n').map((l) => l.split(' ')[0]);
+      expect(fds).toEqual(['0', '1', '2', '3']);
+    } finally {
+      closeSync(given);
+    }
   });
 });
 
