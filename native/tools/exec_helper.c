@@ -56,24 +56,39 @@ static __attribute__((noreturn)) void leave(void) {
   __builtin_trap(); /* exit_group denied by a seccomp profile: die anyway */
 }
 
-/* The errno names exec can give, for the message on stderr when the runtime is gone. */
-static const char *errno_name(int err) {
+/* The errno names exec can give, worded as glibc's strerrorname_np/strerrordesc_np
+ * (the child's own reports on stderr use those), for when the runtime is gone. */
+static const char *errno_text(int err) {
   switch (err) {
-    case 1: return "EPERM (operation not permitted)";
-    case 2: return "ENOENT (no such file or directory)";
-    case 7: return "E2BIG (argument list too long)";
-    case 8: return "ENOEXEC (exec format error)";
-    case 12: return "ENOMEM (cannot allocate memory)";
-    case 13: return "EACCES (permission denied)";
-    case 20: return "ENOTDIR (not a directory)";
-    case 21: return "EISDIR (is a directory)";
-    case 22: return "EINVAL (invalid argument)";
-    case 26: return "ETXTBSY (text file busy)";
-    case 36: return "ENAMETOOLONG (file name too long)";
-    case 40: return "ELOOP (too many levels of symbolic links)";
-    case 80: return "ELIBBAD (accessing a corrupted shared library)";
-    default: return "an error";
+    case 1: return "EPERM (Operation not permitted)";
+    case 2: return "ENOENT (No such file or directory)";
+    case 7: return "E2BIG (Argument list too long)";
+    case 8: return "ENOEXEC (Exec format error)";
+    case 12: return "ENOMEM (Cannot allocate memory)";
+    case 13: return "EACCES (Permission denied)";
+    case 20: return "ENOTDIR (Not a directory)";
+    case 21: return "EISDIR (Is a directory)";
+    case 22: return "EINVAL (Invalid argument)";
+    case 26: return "ETXTBSY (Text file busy)";
+    case 36: return "ENAMETOOLONG (File name too long)";
+    case 40: return "ELOOP (Too many levels of symbolic links)";
+    case 80: return "ELIBBAD (Accessing a corrupted shared library)";
+    default: return 0;
   }
+}
+
+static void say_number(int n) {
+  char digits[12];
+  int len = 0;
+  unsigned value = (unsigned)n;
+  do {
+    digits[len++] = (char)('0' + value % 10);
+    value /= 10;
+  } while (value > 0);
+  char text[12];
+  for (int i = 0; i < len; i++) text[i] = digits[len - 1 - i];
+  text[len] = '\0';
+  say(text);
 }
 
 static int parse_int(const char *s) {
@@ -109,7 +124,13 @@ __attribute__((used, noreturn)) void helper_main(long *sp) {
     say("husk: exec ");
     say(argv[2]);
     say(": ");
-    say(errno_name((int)-rc));
+    const char *text = errno_text((int)-rc);
+    if (text != 0) {
+      say(text);
+    } else {
+      say("errno ");
+      say_number((int)-rc);
+    }
     say("\n");
   }
   leave();

@@ -1,7 +1,7 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { planExec } from '../plan/exec.js';
-import { NAMESPACE_JOIN_ORDER, procNsName } from '../plan/namespaces.js';
-import { SyncPoint } from '../plan/ops.js';
+import { NAMESPACE_JOIN_ORDER, type NamespaceType, procNsName } from '../plan/namespaces.js';
+import { type Plan, SyncPoint } from '../plan/ops.js';
 import type { Process } from '../spec/types.js';
 import { validateProcess } from '../spec/validate.js';
 import { managerOf, type RuntimeOptions, statusOf } from './container.js';
@@ -13,7 +13,7 @@ import { checkProcessSupport, probeHostSecurity } from './host-support.js';
 import { checkPreservedFds } from './inherited-fds.js';
 import { launchPlan } from './launch.js';
 import type { SpawnedProcess } from './spawn.js';
-import { StateStore, toOciState } from './state.js';
+import { type ContainerRecord, initAlive, StateStore, toOciState } from './state.js';
 
 export interface ExecOptions {
   /** The command; replaces the container's process.args. */
@@ -64,24 +64,48 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
   }
   checkPreservedFds(options.preserveFds ?? 0);
 
+  // The init's namespaces (and root) are opened first, then the init is checked to still be
+  // the container's (its start time): the child joins these very files, through its copy of
+  // our fds (/proc/self/fd/N), so an init that dies and whose pid a stranger reuses meanwhile
+  // can never make exec join the stranger.
   const init = record.pid!;
-  const joins = NAMESPACE_JOIN_ORDER
-    .map((type) => ({ type, path: `/proc/${init}/ns/${procNsName[type]}` }))
-    .filter(({ path, type }) => {
-      try {
-        return readlinkSync(path) !== readlinkSync(`/proc/self/ns/${procNsName[type]}`);
-      } catch {
-        return false; // a kind this kernel lacks
-      }
+  const held: number[] = [];
+  const hold = (path: string, flags = 'r'): number | undefined => {
+    try {
+      const fd = openSync(path, flags);
+      held.push(fd);
+      return fd;
+    } catch {
+      return undefined; // a kind this kernel lacks, or the init is gone (checked below)
+    }
+  };
+  try {
+    const joins: { type: NamespaceType; path: string }[] = [];
+    for (const type of NAMESPACE_JOIN_ORDER) {
+      const fd = hold(`/proc/${init}/ns/${procNsName[type]}`);
+      if (fd === undefined) continue;
+      const theirs = fstatSync(fd);
+      const ours = statSync(`/proc/self/ns/${procNsName[type]}`, { throwIfNoEntry: false });
+      if (ours !== undefined && ours.ino === theirs.ino && ours.dev === theirs.dev) continue;
+      joins.push({ type, path: `/proc/self/fd/${fd}` });
+    }
+    const root = joins.some((j) => j.type === 'mount') ? undefined : hold(`/proc/${init}/root`, 'r');
+    if (!initAlive(record)) throw new ContainerError(`cannot exec in container "${id}": it is stopped, not running`, 'ESTATE');
+    const plan = planExec({
+      process,
+      joins,
+      lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+      seccomp: record.seccomp,
+      preserveFds: options.preserveFds ?? 0,
+      ...(root !== undefined && { chroot: `/proc/self/fd/${root}` }),
     });
-  const plan = planExec({
-    process,
-    joins,
-    lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
-    seccomp: record.seccomp,
-    preserveFds: options.preserveFds ?? 0,
-    ...(!joins.some((j) => j.type === 'mount') && { chroot: `/proc/${init}/root` }),
-  });
+    return await launchExec(plan, record, options);
+  } finally {
+    for (const fd of held) closeSync(fd);
+  }
+}
+
+async function launchExec(plan: Plan, record: ContainerRecord, options: ExecOptions): Promise<SpawnedProcess> {
   const cgroup = managerOf(record);
   /** The process that runs the program: the child, or the sibling it clones into a pid namespace. */
   let pid: number | undefined;
