@@ -994,6 +994,10 @@ void RunOp(const Op& op) noexcept {
     case OpKind::kSetsid: Check(setsid()); break;
     case OpKind::kPdeathsig: Check(prctl(PR_SET_PDEATHSIG, op.pdeathsig.signal, 0, 0, 0)); break;
     case OpKind::kDumpable: Check(prctl(PR_SET_DUMPABLE, op.dumpable.value, 0, 0, 0)); break;
+    case OpKind::kJoinSessionKeyring:
+      // KEYCTL_JOIN_SESSION_KEYRING (1); a kernel without keys (ENOSYS) has nothing to share, as runc takes it.
+      if (syscall(SYS_keyctl, 1, op.join_session_keyring.name) < 0 && errno != ENOSYS) Fail(errno);
+      break;
     case OpKind::kOpenPty: DoOpenPty(op.open_pty); break;
     case OpKind::kPersonality: Check(syscall(SYS_personality, static_cast<unsigned long>(op.personality.persona))); break;
     case OpKind::kSchedSetattr: DoSchedSetattr(op.sched_setattr); break;

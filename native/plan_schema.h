@@ -49,29 +49,30 @@ enum class OpKind : uint32_t {
   kSetsid = 30,
   kPdeathsig = 31,
   kDumpable = 32,
-  kOpenPty = 33,
-  kPersonality = 34,
-  kSchedSetattr = 35,
-  kIoprioSet = 36,
-  kSchedSetaffinity = 37,
-  kSetMempolicy = 38,
-  kOpenGate = 39,
-  kWaitGate = 40,
-  kHook = 41,
-  kStdio = 42,
-  kCloseFds = 43,
-  kResolveExec = 44,
-  kExec = 45,
-  kCloneSibling = 46,
+  kJoinSessionKeyring = 33,
+  kOpenPty = 34,
+  kPersonality = 35,
+  kSchedSetattr = 36,
+  kIoprioSet = 37,
+  kSchedSetaffinity = 38,
+  kSetMempolicy = 39,
+  kOpenGate = 40,
+  kWaitGate = 41,
+  kHook = 42,
+  kStdio = 43,
+  kCloseFds = 44,
+  kResolveExec = 45,
+  kExec = 46,
+  kCloneSibling = 47,
 #ifdef HUSK_LAB_OPS
 // The escape lab's ops (src/lab/schema.ts): in the lab's addon only.
-  kEscapeProbe = 47,
+  kEscapeProbe = 48,
 #endif  // HUSK_LAB_OPS
 };
 #ifdef HUSK_LAB_OPS
-constexpr size_t kOpKindCount = 48;
+constexpr size_t kOpKindCount = 49;
 #else
-constexpr size_t kOpKindCount = 47;
+constexpr size_t kOpKindCount = 48;
 #endif
 
 struct UnshareOp {
@@ -222,6 +223,10 @@ struct DumpableOp {
   int64_t value;
 };
 
+struct JoinSessionKeyringOp {
+  const char* name;
+};
+
 struct OpenPtyOp {
   int64_t rows;
   int64_t columns;
@@ -330,6 +335,7 @@ struct Op {
     UmaskOp umask;
     PdeathsigOp pdeathsig;
     DumpableOp dumpable;
+    JoinSessionKeyringOp join_session_keyring;
     OpenPtyOp open_pty;
     PersonalityOp personality;
     SchedSetattrOp sched_setattr;

@@ -38,6 +38,7 @@ const char* const kOpKindNames[kOpKindCount] = {
     "setsid",
     "pdeathsig",
     "dumpable",
+    "join_session_keyring",
     "open_pty",
     "personality",
     "sched_setattr",
@@ -222,6 +223,10 @@ void DecodeOpFields(OpReader& in, Op& op) {
     case OpKind::kDumpable:
       in.Only({"value"});
       op.dumpable.value = in.Int("value");
+      return;
+    case OpKind::kJoinSessionKeyring:
+      in.Only({"name"});
+      op.join_session_keyring.name = in.String("name");
       return;
     case OpKind::kOpenPty:
       in.Only({"rows", "columns", "console"});

@@ -11,7 +11,7 @@ export const createFlags: OptionSpec[] = [
   { name: 'console-socket', type: 'string', value: 'PATH', summary: 'unix socket that receives the pty master (process.terminal)' },
   { name: 'no-pivot', type: 'boolean', summary: 'MS_MOVE + chroot instead of pivot_root (weaker: see husk escape-lab)' },
   { name: 'preserve-fds', type: 'number', value: 'N', summary: 'pass N extra fds (3, 4, ...) to the container' },
-  { name: 'no-new-keyring', type: 'boolean', summary: 'accepted for runc compatibility (husk creates no keyring)' },
+  { name: 'no-new-keyring', type: 'boolean', summary: 'keep the caller\'s session keyring (default: a new one, "_ses.ID")' },
 ];
 
 /** The flags of a container made from an image (create and run --image). */
@@ -71,11 +71,12 @@ export function checkImageFlags(opts: CommandContext['opts']): void {
 }
 
 /** What the shared flags ask of createContainer. */
-export function fromCreateFlags(opts: CommandContext['opts']): Pick<CreateOptions, 'pidFile' | 'consoleSocket' | 'noPivot' | 'preserveFds'> {
+export function fromCreateFlags(opts: CommandContext['opts']): Pick<CreateOptions, 'pidFile' | 'consoleSocket' | 'noPivot' | 'noNewKeyring' | 'preserveFds'> {
   return {
     ...(opts['pid-file'] !== undefined && { pidFile: opts['pid-file'] as string }),
     ...(opts['console-socket'] !== undefined && { consoleSocket: opts['console-socket'] as string }),
     noPivot: Boolean(opts['no-pivot']),
+    noNewKeyring: Boolean(opts['no-new-keyring']),
     preserveFds: (opts['preserve-fds'] as number | undefined) ?? 0,
   };
 }

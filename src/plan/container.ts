@@ -42,6 +42,11 @@ export interface ContainerPlanInput {
   stdio?: [number, number, number];
   /** linux.namespaces' network path names the runtime's own network namespace (runc's isHostNetNS). */
   joinsOwnNetworkNs?: boolean;
+  /**
+   * The name of the container's own session keyring (runc: "_ses." + id), so that it sees
+   * none of the host's keys; absent with --no-new-keyring.
+   */
+  sessionKeyring?: string;
 }
 
 /** runc's default devices: created in /dev unless /dev is bound from the host. */
@@ -146,6 +151,8 @@ export function planContainer(input: ContainerPlanInput): Plan {
   if (spec.hostname !== undefined) ops.push({ kind: 'sethostname', name: spec.hostname });
   if (spec.domainname !== undefined) ops.push({ kind: 'setdomainname', name: spec.domainname });
   if (newNs.has('network')) ops.push({ kind: 'loopback_up' }); // as runc: 127.0.0.1 works in a new one
+  // In its user namespace, if any, so the keyring belongs to the container's root.
+  if (input.sessionKeyring !== undefined) ops.push({ kind: 'join_session_keyring', name: input.sessionKeyring });
 
   // In any user namespace but the host's, mknod is refused; and sysfs can only be
   // mounted there if that user namespace owns the network namespace.

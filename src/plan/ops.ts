@@ -108,6 +108,8 @@ export function describeOp(op: PlanOp): string {
       return 'set the parent-death signal';
     case 'dumpable':
       return 'set dumpable';
+    case 'join_session_keyring':
+      return `join a new session keyring ${op.name}`;
     case 'open_pty':
       return op.console ? 'open the console pty and bind it over /dev/console' : 'open the console pty';
     case 'personality':

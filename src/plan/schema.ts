@@ -139,6 +139,8 @@ export const opSchema = {
   setsid: {},
   pdeathsig: { signal: f.int() },
   dumpable: { value: f.int<0 | 1>() },
+  /** keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a session keyring of the container's own (runc's "_ses.ID"). */
+  join_session_keyring: { name: f.string() },
   /** rows/columns 0: the kernel's default size. console: bind the pty over /dev/console (the init's terminal). */
   open_pty: { rows: f.int(), columns: f.int(), console: f.bool() },
   /** personality(2): the execution domain (PER_LINUX, PER_LINUX32). */

@@ -82,6 +82,8 @@ export interface CreateOptions {
   /** Receives the pty master when the process has a terminal and no console socket (run attaches it). */
   onConsole?: (masterFd: number) => void;
   noPivot?: boolean;
+  /** runc's --no-new-keyring: the container keeps the caller's session keyring. */
+  noNewKeyring?: boolean;
   preserveFds?: number;
   /** The container's stdio fds (default: this process's 0, 1, 2). */
   stdio?: [number, number, number];
@@ -174,6 +176,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     rootfsTmpfs: options.generated !== undefined,
     ...(imageLayer === undefined && { home: homeOf(rootfs, spec.process?.user.uid ?? 0) }),
     joinsOwnNetworkNs: joinsOwnNetworkNs(spec),
+    ...(!options.noNewKeyring && { sessionKeyring: `_ses.${id}` }),
     ...(options.generated !== undefined && { rootfsSymlinks: options.generated.symlinks }),
     ...(options.stdio !== undefined && { stdio: options.stdio }),
   });
