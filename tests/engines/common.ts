@@ -1,18 +1,9 @@
-/** What the engine test files share: bounded waits, a pty driver, and shell probes run inside containers. */
+/** What the engine test files share: bounded waits (tests/helpers/wait.ts), a pty driver, and shell probes run inside containers. */
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Polls `probe` until it returns a value (not undefined), at most `timeoutMs`; throws naming `what` and the last value seen. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from '../helpers/wait.js';
 
 /**
  * Runs `argv` on a real pty (util-linux `script`), typing `input` into it; resolves with the exit code
