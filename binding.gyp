@@ -6,7 +6,8 @@
       "native/errors.cc",
       "native/plan_decode.cc",
       "native/plan_schema_decode.cc",
-      "native/launch.cc"
+      "native/launch.cc",
+      "native/unix_socket.cc"
     ]
   },
   "targets": [

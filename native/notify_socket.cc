@@ -11,6 +11,7 @@
 
 #include "errors.h"
 #include "fd_passing.h"
+#include "unix_socket.h"
 
 namespace husk {
 namespace {
@@ -22,25 +23,12 @@ std::string StrArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return info[i].As<Napi::String>().Utf8Value();
 }
 
-// An abstract name ("@name", as systemd writes it) or a path.
-socklen_t FillAddress(Napi::Env env, const std::string& path, struct sockaddr_un* addr, const char* syscall) {
-  memset(addr, 0, sizeof *addr);
-  addr->sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr->sun_path) throw SystemError(env, path.empty() ? EINVAL : ENAMETOOLONG, syscall, path.c_str());
-  memcpy(addr->sun_path, path.c_str(), path.size());
-  if (path[0] == '@') {
-    addr->sun_path[0] = '\0';
-    return static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path.size());
-  }
-  return sizeof *addr;
-}
-
 // unixDgramBind(path) -> fd: a non-blocking, close-on-exec datagram socket bound to path.
 Napi::Value UnixDgramBind(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = StrArg(info, 0, "path");
   struct sockaddr_un addr;
-  socklen_t len = FillAddress(env, path, &addr, "bind");
+  socklen_t len = FillUnixAddress(env, path, &addr, "bind");
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) ThrowErrno(env, "socket");
   if (bind(fd, reinterpret_cast<struct sockaddr*>(&addr), len) < 0) {
@@ -74,7 +62,7 @@ Napi::Value UnixDgramSend(const Napi::CallbackInfo& info) {
   std::string data = StrArg(info, 1, "data");
   int pass = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : -1;
   struct sockaddr_un addr;
-  socklen_t len = FillAddress(env, path, &addr, "sendmsg");
+  socklen_t len = FillUnixAddress(env, path, &addr, "sendmsg");
   int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) ThrowErrno(env, "socket");
   struct iovec iov = {const_cast<char*>(data.data()), data.size()};
@@ -89,16 +77,7 @@ Napi::Value UnixDgramSend(const Napi::CallbackInfo& info) {
   }
   mh.msg_name = &addr;
   mh.msg_namelen = len;
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  int saved = errno;
-  close(sock);
-  if (n < 0) {
-    errno = saved;
-    ThrowErrno(env, "sendmsg", path.c_str());
-  }
+  SendMessageAndClose(env, sock, &mh, path);
   return env.Undefined();
 }
 

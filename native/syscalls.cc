@@ -21,6 +21,7 @@
 
 #include "errors.h"
 #include "fd_passing.h"
+#include "unix_socket.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -189,13 +190,11 @@ Napi::Value SendFdToSocket(const Napi::CallbackInfo& info) {
   std::string path = StrArg(info, 0, "path");
   int fd = IntArg(info, 1, "fd");
   std::string name = info.Length() > 2 ? StrArg(info, 2, "name") : std::string("/dev/ptmx");
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) throw SystemError(env, ENAMETOOLONG, "connect", path.c_str());
-  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  struct sockaddr_un addr;
+  socklen_t len = FillUnixAddress(env, path, &addr, "connect");
   int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0) ThrowErrno(env, "socket");
-  if (connect(sock, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
+  if (connect(sock, reinterpret_cast<struct sockaddr*>(&addr), len) < 0) {
     int saved = errno;
     close(sock);
     errno = saved;
@@ -205,13 +204,7 @@ Napi::Value SendFdToSocket(const Napi::CallbackInfo& info) {
   struct msghdr mh;
   FdControl control;
   PrepareFdMessage(&mh, &iov, &control, fd);
-  ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-  int saved = errno;
-  close(sock);
-  if (n < 0) {
-    errno = saved;
-    ThrowErrno(env, "sendmsg", path.c_str());
-  }
+  SendMessageAndClose(env, sock, &mh, path);
   return env.Undefined();
 }
 
