@@ -17,8 +17,9 @@ function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
+/** trusted.overlay.opaque as root's overlay writes it; user.overlay.opaque from a rootless one (userxattr). */
 function isOpaque(path: string): boolean {
-  return native.lgetxattr(path, 'trusted.overlay.opaque')?.toString() === 'y';
+  return ['trusted.overlay.opaque', 'user.overlay.opaque'].some((name) => native.lgetxattr(path, name)?.toString() === 'y');
 }
 
 function lstat(path: string): Stats | undefined {

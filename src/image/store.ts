@@ -9,6 +9,12 @@
  *   containers/<key>/           a container's upper/, work/, merged/ (+ owner.json)
  *   tmp/<pid>.<random>          work in progress (unpacks, downloads)
  *   lock                        flock: image records, layer removal, containers
+ *   overlay-xattrs              "trusted" or "user": how layers mark opaque directories
+ *
+ * Rootless (src/sys/rootless.ts), the store is the user's ($XDG_DATA_HOME/husk)
+ * and layers are unpacked and removed inside the user's own user namespace
+ * (src/image/userns.ts), so their owners are ids of its subordinate range, and
+ * they use user.overlay.* xattrs for an overlay mounted with `userxattr`.
  *
  * A layer is unpacked into tmp/ and renamed into layers/ only once complete
  * and verified, so a crash mid-unpack leaves at most a tmp/ entry (removed by
@@ -25,13 +31,16 @@ import { chainIds, hexOf, sha256, verifyDigest } from './digest.js';
 import { errnoCode } from '../errors.js';
 import { ImageError } from './errors.js';
 import { normalizeName } from './reference.js';
-import { type UnpackResult, unpackLayer } from './unpack.js';
+import { isRootless, defaultStoreRoot } from '../sys/rootless.js';
+import { type OverlayXattrs, type UnpackResult, unpackLayer } from './unpack.js';
+import { removeInUserNamespace, unpackInUserNamespace } from './userns.js';
 
+/** The host's root's store. */
 export const DEFAULT_STORE = '/var/lib/husk';
 
-/** --store, else HUSK_STORE, else /var/lib/husk. */
+/** --store, else HUSK_STORE, else /var/lib/husk (rootless: $XDG_DATA_HOME/husk, ~/.local/share/husk). */
 export function storeDir(flag?: string): string {
-  return flag ?? process.env['HUSK_STORE'] ?? DEFAULT_STORE;
+  return flag ?? process.env['HUSK_STORE'] ?? defaultStoreRoot();
 }
 
 /** What `husk images --format json` prints for one image. */
@@ -66,6 +75,9 @@ export interface ContainerLayer {
   lowers: string[];
 }
 
+/** Which overlay xattrs the store's layers use (ImageStore.overlayXattrs). */
+const XATTRS_FILE = 'overlay-xattrs';
+
 interface Owner {
   root: string;
   id: string;
@@ -82,7 +94,15 @@ function processAlive(pid: number): boolean {
 }
 
 export class ImageStore {
-  constructor(readonly root: string) {}
+  /**
+   * Rootless, layers are unpacked and removed inside the user's own user namespace
+   * (src/image/userns.ts), so their owners are ids of its subordinate range.
+   */
+  readonly rootless: boolean;
+
+  constructor(readonly root: string) {
+    this.rootless = isRootless();
+  }
 
   private path(...parts: string[]): string {
     return join(this.root, ...parts);
@@ -92,6 +112,39 @@ export class ImageStore {
   init(): void {
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     for (const dir of ['blobs/sha256', 'layers', 'images', 'containers', 'tmp']) mkdirSync(this.path(dir), { recursive: true, mode: 0o700 });
+    if (!existsSync(this.path(XATTRS_FILE)) && readdirSync(this.path('layers')).length === 0) {
+      writeFileSync(this.path(XATTRS_FILE), `${this.rootless ? 'user' : 'trusted'}\n`, { mode: 0o600 });
+    }
+  }
+
+  /**
+   * The xattrs this store's layers mark opaque directories with, and its overlays are
+   * mounted for (`userxattr` for user): chosen when the store is made, user when rootless
+   * (trusted.* needs the host's CAP_SYS_ADMIN); a store made before this was recorded is
+   * root's (trusted).
+   */
+  overlayXattrs(): OverlayXattrs {
+    this.init();
+    let text: string;
+    try {
+      text = readFileSync(this.path(XATTRS_FILE), 'utf8').trim();
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw error;
+      text = 'trusted';
+    }
+    if (text !== 'trusted' && text !== 'user') throw new ImageError(`${this.path(XATTRS_FILE)}: unknown overlay xattrs ${JSON.stringify(text)}`, 'EINVAL');
+    if (text === 'trusted' && this.rootless) {
+      throw new ImageError(`the store ${this.root} was made by the host's root (its layers use trusted.* xattrs): rootless husk needs a store of its own (--store, HUSK_STORE; default ${defaultStoreRoot()})`, 'EINVAL');
+    }
+    return text;
+  }
+
+  /** Removes trees the store made; rootless, from inside the user namespace that owns their files. */
+  removeTrees(paths: string[]): void {
+    const present = paths.filter((p) => existsSync(p));
+    if (present.length === 0) return;
+    if (this.rootless) removeInUserNamespace(present);
+    else for (const p of present) rmSync(p, { recursive: true, force: true });
   }
 
   /** Runs fn holding the store's lock (flock: released if this process dies). */
@@ -117,11 +170,13 @@ export class ImageStore {
 
   /** What crashed processes left in tmp/. */
   private removeStaleTemp(): void {
+    const stale: string[] = [];
     for (const entry of readdirSync(this.path('tmp'))) {
       const pid = Number(entry.split('.')[0]);
       if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || processAlive(pid))) continue;
-      rmSync(this.path('tmp', entry), { recursive: true, force: true });
+      stale.push(this.path('tmp', entry));
     }
+    this.removeTrees(stale);
   }
 
   // --- blobs --------------------------------------------------------------
@@ -171,10 +226,13 @@ export class ImageStore {
    */
   async addLayer(chainId: string, expect: { diffId: string; digest?: string }, source: () => Readable): Promise<{ added: boolean; result?: UnpackResult }> {
     if (this.hasLayer(chainId)) return { added: false };
+    const xattrs = this.overlayXattrs();
     const temp = this.tempDir();
     try {
       mkdirSync(join(temp, 'diff'), { mode: 0o755 });
-      const result = await unpackLayer(source(), join(temp, 'diff'));
+      const result = this.rootless
+        ? await unpackInUserNamespace(source(), join(temp, 'diff'), xattrs)
+        : await unpackLayer(source(), join(temp, 'diff'), { overlayXattrs: xattrs });
       if (expect.digest !== undefined) verifyDigest(expect.digest, result.digest, `layer blob ${expect.digest}`);
       verifyDigest(expect.diffId, result.diffId, `layer ${expect.digest ?? expect.diffId} (uncompressed)`);
       const record: LayerRecord = { chainId, diffId: result.diffId, size: result.size };
@@ -188,7 +246,7 @@ export class ImageStore {
       }
       return { added: true, result };
     } finally {
-      rmSync(temp, { recursive: true, force: true });
+      this.removeTrees([temp]);
     }
   }
 
@@ -306,7 +364,7 @@ export class ImageStore {
         // Out of layers/ in one rename, then removed at leisure.
         const doomed = join(this.tempDir(), 'layer');
         renameSync(this.path('layers', hexOf(chainId)), doomed);
-        rmSync(join(doomed, '..'), { recursive: true, force: true });
+        this.removeTrees([join(doomed, '..')]);
         removed.push(chainId);
       }
       if (!others.some((i) => i.id === image.id)) rmSync(this.blobPath(image.id), { force: true });
@@ -368,16 +426,19 @@ export class ImageStore {
   /** Unmounts (if mounted) and removes a container's layer. */
   removeContainerLayer(dir: string): void {
     const merged = join(dir, 'merged');
-    try {
-      native.umount2(merged, constants.MNT_DETACH | constants.UMOUNT_NOFOLLOW);
-    } catch (error) {
-      if (errnoCode(error) !== 'EINVAL' && errnoCode(error) !== 'ENOENT') throw error;
+    // Rootless, the overlay was mounted in the container's own mount namespace, and went with it.
+    if (!this.rootless) {
+      try {
+        native.umount2(merged, constants.MNT_DETACH | constants.UMOUNT_NOFOLLOW);
+      } catch (error) {
+        if (errnoCode(error) !== 'EINVAL' && errnoCode(error) !== 'ENOENT') throw error;
+      }
     }
     // Never recurse into a merged view that is still a mount.
     if (existsSync(merged) && statSync(merged).dev !== statSync(dir).dev) {
       throw new ImageError(`${merged} is still mounted: not removing ${dir}`, 'EINUSE', { path: merged });
     }
-    rmSync(dir, { recursive: true, force: true });
+    this.removeTrees([dir]);
   }
 }
 

@@ -61,6 +61,18 @@ export interface UnpackResult {
   size: number;
 }
 
+/**
+ * Which xattrs mark overlay's opaque directories: trusted.overlay.* (root's
+ * overlay), or user.overlay.* for an overlay mounted in a user namespace with
+ * `userxattr` (rootless: trusted.* needs the host's CAP_SYS_ADMIN).
+ */
+export type OverlayXattrs = 'trusted' | 'user';
+
+export interface UnpackOptions {
+  /** Default 'trusted'. */
+  overlayXattrs?: OverlayXattrs;
+}
+
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 
@@ -98,7 +110,7 @@ function metaOf(path: string, header: Header): Meta {
   for (const [key, value] of Object.entries(pax)) {
     if (!key.startsWith('SCHILY.xattr.')) continue;
     const name = key.slice('SCHILY.xattr.'.length);
-    if (name.startsWith('trusted.overlay.')) {
+    if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.')) {
       throw new ImageError(`entry ${JSON.stringify(path)}: the xattr ${name} is overlayfs's own; a layer may not set it`, 'EHOSTILE', { path });
     }
     xattrs.push([name, Buffer.from(value, 'latin1')]);
@@ -120,7 +132,8 @@ function refusal(error: unknown, path: string, action: string): Error {
  * Unpacks `source` (a layer blob: gzip, zstd or plain tar) into `dest`, an
  * empty directory, keeping owners, modes (setuid included), xattrs and mtimes.
  */
-export async function unpackLayer(source: Readable, dest: string): Promise<UnpackResult> {
+export async function unpackLayer(source: Readable, dest: string, options: UnpackOptions = {}): Promise<UnpackResult> {
+  const opaqueXattr = `${options.overlayXattrs ?? 'trusted'}.overlay.opaque`;
   const root = openSync(dest, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
   const compressed = new Hashing();
   const decompress = new AutoDecompress();
@@ -161,7 +174,7 @@ export async function unpackLayer(source: Readable, dest: string): Promise<Unpac
           native.inRootMkdir(root, parent, 0o755);
         }
         if (base === OPAQUE) {
-          native.inRootSetXattr(root, parent === '' ? '.' : parent, 'trusted.overlay.opaque', Buffer.from('y'));
+          native.inRootSetXattr(root, parent === '' ? '.' : parent, opaqueXattr, Buffer.from('y'));
         } else if (!base.startsWith(WHITEOUT + WHITEOUT)) {
           const hidden = base.slice(WHITEOUT.length);
           if (hidden === '' || hidden === '.' || hidden === '..') throw new ImageError(`entry ${JSON.stringify(path)}: a whiteout of nothing`, 'EHOSTILE', { path });
