@@ -22,57 +22,58 @@ enum class OpKind : uint32_t {
   kEnterRootfs = 3,
   kMount = 4,
   kMoveMount = 5,
-  kMountSetattr = 6,
-  kRemount = 7,
-  kMknod = 8,
-  kSymlink = 9,
-  kMkdir = 10,
-  kMask = 11,
-  kReadonly = 12,
-  kPivotRoot = 13,
-  kMoveChroot = 14,
-  kChroot = 15,
-  kChdir = 16,
-  kSethostname = 17,
-  kSetdomainname = 18,
-  kLoopbackUp = 19,
-  kWriteFile = 20,
-  kSysctl = 21,
-  kRlimit = 22,
-  kSetgroups = 23,
-  kSetuser = 24,
-  kBounding = 25,
-  kCaps = 26,
-  kNoNewPrivs = 27,
-  kSeccomp = 28,
-  kUmask = 29,
-  kSetsid = 30,
-  kPdeathsig = 31,
-  kDumpable = 32,
-  kJoinSessionKeyring = 33,
-  kOpenPty = 34,
-  kPersonality = 35,
-  kSchedSetattr = 36,
-  kIoprioSet = 37,
-  kSchedSetaffinity = 38,
-  kSetMempolicy = 39,
-  kOpenGate = 40,
-  kWaitGate = 41,
-  kHook = 42,
-  kStdio = 43,
-  kCloseFds = 44,
-  kResolveExec = 45,
-  kExec = 46,
-  kCloneSibling = 47,
+  kMountOverlay = 6,
+  kMountSetattr = 7,
+  kRemount = 8,
+  kMknod = 9,
+  kSymlink = 10,
+  kMkdir = 11,
+  kMask = 12,
+  kReadonly = 13,
+  kPivotRoot = 14,
+  kMoveChroot = 15,
+  kChroot = 16,
+  kChdir = 17,
+  kSethostname = 18,
+  kSetdomainname = 19,
+  kLoopbackUp = 20,
+  kWriteFile = 21,
+  kSysctl = 22,
+  kRlimit = 23,
+  kSetgroups = 24,
+  kSetuser = 25,
+  kBounding = 26,
+  kCaps = 27,
+  kNoNewPrivs = 28,
+  kSeccomp = 29,
+  kUmask = 30,
+  kSetsid = 31,
+  kPdeathsig = 32,
+  kDumpable = 33,
+  kJoinSessionKeyring = 34,
+  kOpenPty = 35,
+  kPersonality = 36,
+  kSchedSetattr = 37,
+  kIoprioSet = 38,
+  kSchedSetaffinity = 39,
+  kSetMempolicy = 40,
+  kOpenGate = 41,
+  kWaitGate = 42,
+  kHook = 43,
+  kStdio = 44,
+  kCloseFds = 45,
+  kResolveExec = 46,
+  kExec = 47,
+  kCloneSibling = 48,
 #ifdef HUSK_LAB_OPS
 // The escape lab's ops (src/lab/schema.ts): in the lab's addon only.
-  kEscapeProbe = 48,
+  kEscapeProbe = 49,
 #endif  // HUSK_LAB_OPS
 };
 #ifdef HUSK_LAB_OPS
-constexpr size_t kOpKindCount = 49;
+constexpr size_t kOpKindCount = 50;
 #else
-constexpr size_t kOpKindCount = 48;
+constexpr size_t kOpKindCount = 49;
 #endif
 
 struct UnshareOp {
@@ -107,6 +108,15 @@ struct MoveMountOp {
   int64_t tree_fd;
   const char* target;
   PathMode target_mode;
+};
+
+struct MountOverlayOp {
+  const char* target;
+  char* const* lowers;  // NULL-terminated
+  const char* lowerdir_joined;
+  const char* upper;
+  const char* work;
+  char* const* options;  // NULL-terminated
 };
 
 struct MountSetattrOp {
@@ -313,6 +323,7 @@ struct Op {
     EnterRootfsOp enter_rootfs;
     MountOp mount;
     MoveMountOp move_mount;
+    MountOverlayOp mount_overlay;
     MountSetattrOp mount_setattr;
     RemountOp remount;
     MknodOp mknod;

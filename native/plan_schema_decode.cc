@@ -11,6 +11,7 @@ const char* const kOpKindNames[kOpKindCount] = {
     "enter_rootfs",
     "mount",
     "move_mount",
+    "mount_overlay",
     "mount_setattr",
     "remount",
     "mknod",
@@ -96,6 +97,15 @@ void DecodeOpFields(OpReader& in, Op& op) {
       op.move_mount.tree_fd = in.Int("treeFd");
       op.move_mount.target = in.String("target");
       op.move_mount.target_mode = static_cast<PathMode>(in.Enum("targetMode", kPathModeNames, 4));
+      return;
+    case OpKind::kMountOverlay:
+      in.Only({"target", "lowers", "lowerdirJoined", "upper", "work", "options"});
+      op.mount_overlay.target = in.String("target");
+      op.mount_overlay.lowers = in.Strings("lowers");
+      op.mount_overlay.lowerdir_joined = in.String("lowerdirJoined");
+      op.mount_overlay.upper = in.String("upper");
+      op.mount_overlay.work = in.String("work");
+      op.mount_overlay.options = in.Strings("options");
       return;
     case OpKind::kMountSetattr:
       in.Only({"target", "attrSet", "attrClear", "recursive"});

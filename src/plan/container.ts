@@ -34,6 +34,11 @@ export interface ContainerPlanInput {
   cgroupMount: CgroupMountSource;
   /** The rootfs is an empty directory to cover with a private tmpfs (the embedded default). */
   rootfsTmpfs?: boolean;
+  /**
+   * The rootfs is an overlay the child mounts on it (rootless: only the container's own
+   * user namespace, owning its mount namespace, may mount it): lowers top first.
+   */
+  rootfsOverlay?: { lowers: string[]; upper: string; work: string; options: string[] };
   /** [target, path] symlinks to create first in the rootfs (the embedded default's merged-/usr links). */
   rootfsSymlinks?: [string, string][];
   /** HOME for the process when its env has none (runc takes it from the container's /etc/passwd). */
@@ -221,8 +226,9 @@ function refuseWithoutMountNamespace(spec: Spec, input: ContainerPlanInput): voi
   if (Object.keys(linux.sysctl ?? {}).length > 0) {
     throw new SpecError('linux.sysctl', 'cannot be written without a mount namespace: there is no procfs of the container to write them through');
   }
-  if (input.rootfsTmpfs || input.noPivot) {
-    throw new SpecError('linux.namespaces', `a ${input.rootfsTmpfs ? 'tmpfs rootfs' : '--no-pivot jail'} needs a mount namespace`);
+  if (input.rootfsTmpfs || input.rootfsOverlay !== undefined || input.noPivot) {
+    const what = input.rootfsTmpfs ? 'tmpfs rootfs' : input.rootfsOverlay !== undefined ? 'overlay rootfs mounted in the container' : '--no-pivot jail';
+    throw new SpecError('linux.namespaces', `a ${what} needs a mount namespace`);
   }
 }
 
@@ -269,6 +275,9 @@ function planRootfs(input: ContainerPlanInput, ops: PlanOp[], detached: Detached
   ops.push({ kind: 'mount', source: null, target: '/', fstype: null, flags: c.MS_SLAVE | c.MS_REC, data: null, targetMode: 'as-is' });
   if (input.rootfsTmpfs) {
     ops.push({ kind: 'mount', source: 'tmpfs', target: rootfs, fstype: 'tmpfs', flags: c.MS_NOSUID | c.MS_NODEV, data: 'mode=755', targetMode: 'as-is' });
+  } else if (input.rootfsOverlay !== undefined) {
+    const { lowers, upper, work, options } = input.rootfsOverlay;
+    ops.push({ kind: 'mount_overlay', target: rootfs, lowers, lowerdirJoined: lowers.join(':'), upper, work, options });
   } else {
     // pivot_root needs the rootfs to be a mount point.
     ops.push({ kind: 'mount', source: rootfs, target: rootfs, fstype: null, flags: c.MS_BIND | c.MS_REC, data: null, targetMode: 'as-is' });

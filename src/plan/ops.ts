@@ -54,6 +54,8 @@ export function describeOp(op: PlanOp): string {
         : `mount ${op.fstype ?? 'bind'} ${op.source} on ${op.target}`;
     case 'move_mount':
       return `mount ${op.what} on ${op.target}`;
+    case 'mount_overlay':
+      return `mount overlay of ${op.lowers.length} layer${op.lowers.length === 1 ? '' : 's'} on ${op.target}${op.options.length > 0 ? ` (${op.options.join(',')})` : ''}`;
     case 'mount_setattr':
       return `set the attributes of ${op.target}${op.recursive ? ' and the mounts beneath it' : ''}`;
     case 'remount':

@@ -102,6 +102,13 @@ export const opSchema = {
   },
   /** Attach the detached mount tree treeFd (an idmapped bind the runtime made, Plan.detachedMounts) at target. */
   move_mount: { treeFd: f.int(), target: f.string(), targetMode: f.pathMode(), what: f.label() },
+  /**
+   * An overlay at target (as-is), mounted by the child (rootless: in the user namespace that
+   * owns its mount namespace, Linux 5.11+) with the new mount API: one fsconfig("lowerdir+")
+   * per layer, top first (Linux 6.8+), else lowerdirJoined ("a:b:c") at once; options are
+   * fsconfig flags ("userxattr"); nodev.
+   */
+  mount_overlay: { target: f.string(), lowers: f.strings(), lowerdirJoined: f.string(), upper: f.string(), work: f.string(), options: f.strings() },
   /** mount_setattr(2) on the mount at target: MOUNT_ATTR_* to set and clear; recursive = AT_RECURSIVE. */
   mount_setattr: { target: f.string(), attrSet: f.int(), attrClear: f.int(), recursive: f.bool() },
   /** clearFlags: locked flags of the mount that this remount drops on purpose. */

@@ -5,7 +5,7 @@
  */
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, release } from 'node:os';
 import {
   type CgroupLayout,
   type CgroupManager,
@@ -37,7 +37,7 @@ import { prepareDetachedMounts } from './detached-mounts.js';
 import { ContainerError, runcPhrase, runcWords } from './errors.js';
 import { runHooks, runHooksWarnOnly } from './hooks.js';
 import { checkSpecSupport } from './host-support.js';
-import { type ImageRunOptions, imageSpec } from './image-spec.js';
+import { type ImageRunOptions, imageSpec, withStoreUserNamespace } from './image-spec.js';
 import { checkPreservedFds } from './inherited-fds.js';
 import { launchPlan } from './launch.js';
 import { addListenFds, addNotifySocket, makeNotifyDir, openNotifyRelay, type NotifyRelay } from './notify.js';
@@ -124,16 +124,18 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   let spec: Spec;
   let bundleDir: string;
   let rootfs: string;
-  let imageLayer: { store: ImageStore; image: ReturnType<ImageStore['getImage']>; anonymousVolumes: string[] } | undefined;
+  let imageLayer: { store: ImageStore; image: ReturnType<ImageStore['getImage']>; anonymousVolumes: string[]; overlayOptions: string[] } | undefined;
   if (options.image !== undefined) {
     const images = new ImageStore(storeDir(options.image.store));
     const image = images.getImage(options.image.ref);
     const dir = images.containerLayerDir(rt.root, id);
     const made = imageSpec(images.imageConfig(image), imageLowers(images, image), id, options.image, (i) => `${dir}/volumes/${i}`);
+    if (images.rootless) withStoreUserNamespace(made.spec);
     spec = validateSpec(made.spec);
     bundleDir = store.dir(id);
     rootfs = `${dir}/merged`;
-    imageLayer = { store: images, image, anonymousVolumes: made.anonymousVolumes };
+    // Layers marked with user.overlay.* xattrs (a rootless store) need `userxattr`.
+    imageLayer = { store: images, image, anonymousVolumes: made.anonymousVolumes, overlayOptions: images.overlayXattrs() === 'user' ? ['userxattr'] : [] };
   } else if (options.generated !== undefined) {
     spec = validateSpec(options.generated.spec);
     bundleDir = store.dir(id);
@@ -178,6 +180,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     joinsOwnNetworkNs: joinsOwnNetworkNs(spec),
     ...(!options.noNewKeyring && { sessionKeyring: `_ses.${id}` }),
     ...(options.generated !== undefined && { rootfsSymlinks: options.generated.symlinks }),
+    ...(imageLayer?.store.rootless && { rootfsOverlay: childOverlay(imageLayer.store, imageLayer.image, rt.root, id, imageLayer.overlayOptions) }),
     ...(options.stdio !== undefined && { stdio: options.stdio }),
   });
   debug(`plan: ${plan.ops.length} steps, clone flags 0x${plan.cloneFlags.toString(16)}`);
@@ -215,8 +218,9 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
       record.image = { id: imageLayer.image.id, store: imageLayer.store.root, layer: layer.dir };
       store.write(record);
       imageLayer.anonymousVolumes.forEach((_, i) => mkdirSync(`${layer.dir}/volumes/${i}`, { recursive: true, mode: 0o755 }));
-      native.mountOverlay(layer.merged, layer.lowers, layer.upper, layer.work);
-      debug(`rootfs: overlay of ${layer.lowers.length} layers on ${layer.merged}`);
+      // Rootless, the child mounts it, in the user namespace that owns its mount namespace.
+      if (!imageLayer.store.rootless) native.mountOverlay(layer.merged, layer.lowers, layer.upper, layer.work, imageLayer.overlayOptions);
+      debug(`rootfs: overlay of ${layer.lowers.length} layers on ${layer.merged}${imageLayer.store.rootless ? ', mounted by the init' : ''}`);
     }
     native.mkfifo(gatePath, 0o622);
     cgroup.create();
@@ -284,6 +288,21 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     for (const fd of trees) closeSync(fd); // the child has them (or failed)
   }
   return { id, pid: record.pid ?? init.pid, init };
+}
+
+/** The overlay the init mounts itself (rootless): the paths createContainerLayer makes. */
+function childOverlay(images: ImageStore, image: { layers: string[] }, stateRoot: string, id: string, options: string[]): { lowers: string[]; upper: string; work: string; options: string[] } {
+  // The kernel lets a user namespace mount overlayfs from 5.11 on (FS_USERNS_MOUNT).
+  const [major = 0, minor = 0] = release().split('.').map((n) => parseInt(n, 10));
+  if (major < 5 || (major === 5 && minor < 11)) {
+    throw new ContainerError(`rootless, the image's overlay is mounted in the container's user namespace, which needs Linux 5.11 or newer (this is ${release()})`, 'EINVAL');
+  }
+  const dir = images.containerLayerDir(stateRoot, id);
+  const overlay = { lowers: imageLowers(images, image), upper: `${dir}/upper`, work: `${dir}/work`, options };
+  // Before Linux 6.8 the layers go in one "lowerdir=a:b" string, where these would split a path.
+  const odd = [...overlay.lowers, overlay.upper, overlay.work].find((p) => /[:,]/.test(p));
+  if (odd !== undefined) throw new ContainerError(`the image store path ${odd} has a ':' or ',', which overlayfs options cannot hold: use a --store without them`, 'EINVAL');
+  return overlay;
 }
 
 /** The image's layer directories, top first. */

@@ -13,6 +13,7 @@ import { CAPABILITY_NAMES } from '../spec/capabilities.js';
 import { defaultSpec } from '../spec/defaults.js';
 import type { Mount, Spec } from '../spec/types.js';
 import type { ImageConfig } from '../image/store.js';
+import { rootlessIdMaps } from '../sys/subordinate-ids.js';
 import { ContainerError } from './errors.js';
 
 /** What `husk run --image` takes beyond the image itself. */
@@ -222,4 +223,20 @@ export function imageSpec(config: ImageConfig, lowers: string[], id: string, run
   if (image.StopSignal) annotations['org.opencontainers.image.stopSignal'] = image.StopSignal;
   if (Object.keys(annotations).length > 0) spec.annotations = annotations;
   return { spec, anonymousVolumes: volumes };
+}
+
+/**
+ * Rootless, the container's user namespace maps ids as the store's own (uid 0 as the
+ * user, 1..N its subordinate range: src/image/userns.ts), so that the layers' files keep
+ * the owners the image gave them; a user namespace is added when the config has none.
+ * Mappings the config already has are kept (and checked when they are written).
+ */
+export function withStoreUserNamespace(spec: Spec): void {
+  const linux = (spec.linux ??= {});
+  const namespaces = (linux.namespaces ??= []);
+  if (!namespaces.some((n) => n.type === 'user')) namespaces.push({ type: 'user' });
+  if (linux.uidMappings !== undefined || linux.gidMappings !== undefined) return;
+  const maps = rootlessIdMaps();
+  linux.uidMappings = maps.uidMap;
+  linux.gidMappings = maps.gidMap;
 }
