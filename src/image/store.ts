@@ -115,6 +115,7 @@ export class ImageStore {
     if (!existsSync(this.path(XATTRS_FILE)) && readdirSync(this.path('layers')).length === 0) {
       writeFileSync(this.path(XATTRS_FILE), `${this.rootless ? 'user' : 'trusted'}\n`, { mode: 0o600 });
     }
+    this.readOverlayXattrs(); // a store of the other kind is refused before anything changes in it
   }
 
   /**
@@ -125,6 +126,10 @@ export class ImageStore {
    */
   overlayXattrs(): OverlayXattrs {
     this.init();
+    return this.readOverlayXattrs();
+  }
+
+  private readOverlayXattrs(): OverlayXattrs {
     let text: string;
     try {
       text = readFileSync(this.path(XATTRS_FILE), 'utf8').trim();

@@ -1,0 +1,129 @@
+/**
+ * The image store rootless, as a real unprivileged user with subordinate id
+ * ranges: the store in ~/.local/share/husk, layers unpacked inside the user's
+ * own user namespace (a layer file owned by 1000 is owned by the range's
+ * 1000th id on the host), removed from inside it by rmi, nothing left behind.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxEntries, craftLayout } from '../../helpers/image-fixtures.js';
+import { createTestUser, type TestUser } from '../../helpers/rootless-user.js';
+
+let user: TestUser;
+let work: string;
+let layout: string;
+
+/** The start of the user's first range in /etc/subuid or /etc/subgid (useradd may have added one before the helper's). */
+function firstRange(file: string): { start: number; count: number } {
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${user.name}:`))!;
+  const [, start, count] = line.split(':');
+  return { start: Number(start), count: Number(count) };
+}
+/** Host ids of the user's namespace: 0 is the user, n > 0 is the first range's n-th id. */
+const hostUid = (id: number): number => (id === 0 ? user.uid : firstRange('/etc/subuid').start + id - 1);
+const hostGid = (id: number): number => (id === 0 ? user.gid : firstRange('/etc/subgid').start + id - 1);
+
+/** The layer directories of the user's store, bottom first by their record. */
+function storeLayers(): string[] {
+  const layers = join(user.home, '.local/share/husk/layers');
+  return existsSync(layers) ? readdirSync(layers).map((l) => join(layers, l, 'diff')) : [];
+}
+const owner = (path: string): string => {
+  const st = lstatSync(path);
+  return `${st.uid}:${st.gid}`;
+};
+const hostMountsMention = (text: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').includes(text);
+
+beforeAll(async () => {
+  user = await createTestUser();
+  work = mkdtempSync('/tmp/husk-rootless-images-');
+  chmodSync(work, 0o755);
+  // Two layers, as an attacker or a build would write them: owners 0 and 1000, a whiteout, an opaque directory.
+  ({ dir: layout } = await craftLayout(
+    join(work, 'layout'),
+    [
+      [
+        ...busyboxEntries(),
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/gone', data: 'deleted by the next layer' },
+        { name: 'home/', type: 'directory' },
+        { name: 'home/app/', type: 'directory', uid: 1000, gid: 1000, mode: 0o755 },
+        { name: 'home/app/owned', data: 'app', uid: 1000, gid: 1000 },
+        { name: 'opq/', type: 'directory' },
+        { name: 'opq/old', data: 'hidden by the opaque directory above' },
+        { name: 'tmp/', type: 'directory', mode: 0o1777 },
+      ],
+      [
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/.wh.gone' },
+        { name: 'opq/', type: 'directory' },
+        { name: 'opq/.wh..wh..opq' },
+        { name: 'opq/new', data: 'new', uid: 1000, gid: 50 },
+      ],
+    ],
+    { name: 'rootless-demo:latest', cmd: ['/bin/sh'] },
+  ));
+  execFileSync('chmod', ['-R', 'a+rX', work]);
+}, 120_000);
+
+afterAll(async () => {
+  await user?.remove();
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+}, 120_000);
+
+describe('images rootless', () => {
+  it('imports into ~/.local/share/husk, owners mapped into the user\'s subordinate range', async () => {
+    const r = await user.husk(['image', 'import', layout, '--name', 'demo']);
+    expect(r.stderr).not.toMatch(/error|husk:/i);
+    expect(r.exitCode).toBe(0);
+    const layers = storeLayers();
+    expect(layers).toHaveLength(2);
+    const base = layers.find((l) => existsSync(join(l, 'home/app/owned')))!;
+    const top = layers.find((l) => existsSync(join(l, 'opq/new')))!;
+    // The image's 0 is the user itself, its 1000 the range's 1000th id, as podman's storage keeps them.
+    expect(owner(join(base, 'home/app/owned'))).toBe(`${hostUid(1000)}:${hostGid(1000)}`);
+    expect(owner(join(base, 'home/app'))).toBe(`${hostUid(1000)}:${hostGid(1000)}`);
+    expect(owner(join(base, 'bin/busybox'))).toBe(`${user.uid}:${user.gid}`);
+    expect(owner(join(top, 'opq/new'))).toBe(`${hostUid(1000)}:${hostGid(50)}`);
+    // Overlay's own marks, in the xattrs an overlay in a user namespace reads (userxattr).
+    const whiteout = lstatSync(join(top, 'etc/gone'));
+    expect(whiteout.isCharacterDevice() && whiteout.rdev === 0).toBe(true);
+    const xattrs = execFileSync('python3', ['-c', 'import os,sys; print(os.listxattr(sys.argv[1]))', join(top, 'opq')], { encoding: 'utf8' });
+    expect(xattrs).toContain('user.overlay.opaque');
+    expect(readFileSync(join(user.home, '.local/share/husk/overlay-xattrs'), 'utf8').trim()).toBe('user');
+  });
+
+  it('removes the image and its layers (files of other ids included), and leaves nothing behind', async () => {
+    const r = await user.husk(['rmi', 'demo']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(storeLayers()).toEqual([]);
+    const store = join(user.home, '.local/share/husk');
+    for (const dir of ['tmp', 'containers', 'images']) expect(readdirSync(join(store, dir)), dir).toEqual([]);
+    expect(readdirSync(user.runtimeDir)).toEqual([]);
+    expect(hostMountsMention(user.home)).toBe(false);
+  });
+
+  it('refuses a hostile layer from inside the namespace too, keeping nothing of it', async () => {
+    const { dir: hostile } = await craftLayout(join(work, 'hostile'), [[{ name: 'up', type: 'symlink', linkname: '/tmp' }, { name: 'up/planted', data: 'x' }]]);
+    execFileSync('chmod', ['-R', 'a+rX', hostile]);
+    const r = await user.husk(['image', 'import', hostile, '--name', 'hostile']);
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.stderr)).toMatch(/entry "up\/planted": .*through a symlink/);
+    expect(existsSync('/tmp/planted')).toBe(false);
+    const store = join(user.home, '.local/share/husk');
+    expect(readdirSync(join(store, 'tmp'))).toEqual([]);
+    expect(storeLayers()).toEqual([]);
+  });
+
+  it('refuses a store made by root (trusted.* layers) rather than mix the two kinds', async () => {
+    const rootStore = mkdtempSync(join(work, 'root-store-'));
+    execFileSync(process.execPath, [join(user.repo, 'dist/cli.js'), '--store', rootStore, 'image', 'import', layout, '--name', 'demo'], { stdio: 'ignore' });
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, rootStore]);
+    const r = await user.husk(['--store', rootStore, 'image', 'import', layout, '--name', 'again']);
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.stderr)).toMatch(/was made by the host's root/);
+  });
+});
