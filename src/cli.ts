@@ -8,9 +8,10 @@ import { appendFileSync } from 'node:fs';
 import { parseArgs } from './cli/args.js';
 import { type GlobalOptions, type OptionSpec, UsageError } from './cli/command.js';
 import { verbs } from './cli/registry.js';
+import { defaultStateRoot } from './sys/rootless.js';
 
 const globalSpecs: OptionSpec[] = [
-  { name: 'root', type: 'string', value: 'DIR', summary: 'state directory (default /run/husk)' },
+  { name: 'root', type: 'string', value: 'DIR', summary: 'state directory (default /run/husk; rootless $XDG_RUNTIME_DIR/husk)' },
   { name: 'log', type: 'string', value: 'FILE', summary: 'append errors and debug messages to FILE' },
   { name: 'log-format', type: 'string', value: 'text|json', summary: 'format of --log (default text)' },
   { name: 'debug', type: 'boolean', summary: 'log what is done, step by step' },
@@ -70,7 +71,8 @@ async function main(argv: string[]): Promise<number> {
   const logFormat = (opts['log-format'] as string | undefined) ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format must be text or json`);
   const global: GlobalOptions = {
-    root: (opts['root'] as string | undefined) ?? process.env['HUSK_ROOT'] ?? '/run/husk',
+    // Rootless: $XDG_RUNTIME_DIR/husk, runc's rule (src/sys/rootless.ts).
+    root: (opts['root'] as string | undefined) ?? process.env['HUSK_ROOT'] ?? defaultStateRoot(),
     logFormat,
     debug: Boolean(opts['debug']),
   };

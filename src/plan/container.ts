@@ -15,7 +15,12 @@ export type CgroupMountSource =
   /** Pure v2: a fresh cgroup2 mount (rooted at the container's cgroup by its cgroup namespace). */
   | { kind: 'v2' }
   /** v1 or hybrid: a tmpfs with a bind of the container's own cgroup of each hierarchy (as runc does). */
-  | { kind: 'v1'; hierarchies: { name: string; hostPath: string }[] };
+  | { kind: 'v1'; hierarchies: { name: string; hostPath: string }[] }
+  /**
+   * The host's tree at `hostPath`, bound (rbind): a rootless container on cgroup v2 without a
+   * cgroup namespace, which could not mount a cgroup2 of its own (as runc and crun bind it).
+   */
+  | { kind: 'bind'; hostPath: string };
 
 export interface ContainerPlanInput {
   spec: Spec;
@@ -52,6 +57,19 @@ export interface ContainerPlanInput {
    * none of the host's keys; absent with --no-new-keyring.
    */
   sessionKeyring?: string;
+  /**
+   * The id maps are written by an unprivileged parent (rootless): the child stays dumpable
+   * until then, or its /proc files would belong to the host's root, which the parent is not
+   * (runc's nsexec does the same).
+   */
+  unprivilegedIdMaps?: boolean;
+  /** setgroups(2) works in the container's user namespace (default true); see processOps. */
+  setgroups?: boolean;
+  /**
+   * The runtime itself runs in a user namespace other than the host's (rootless, as uid 0 of
+   * podman's): mknod is refused there too, and sysfs needs a network namespace of the container's own.
+   */
+  runtimeInUserNs?: boolean;
 }
 
 /** runc's default devices: created in /dev unless /dev is bound from the host. */
@@ -125,9 +143,14 @@ export function planContainer(input: ContainerPlanInput): Plan {
   let cloneFlags = 0;
   if (!joinFirst) for (const ns of newNs) if (!laterNs(ns)) cloneFlags |= cloneFlagOf[ns];
 
-  ops.push({ kind: 'dumpable', value: 0 }); // no ptrace or /proc access by the container until exec
+  // No ptrace or /proc access by the container until exec; rootless only once the parent has
+  // written the id maps (of a child the caller owns, which nothing of the container is yet).
+  const dumpableOff: PlanOp = { kind: 'dumpable', value: 0 };
+  const deferDumpable = userNs && (input.unprivilegedIdMaps ?? false);
+  if (!deferDumpable) ops.push(dumpableOff);
   ops.push({ kind: 'pdeathsig', signal: 9 }); // a runtime killed mid-create takes its child along
   ops.push({ kind: 'sync', point: SyncPoint.AfterClone });
+  if (deferDumpable && !joinFirst) ops.push(dumpableOff);
   // Opened now, while the child still has the runtime's credentials: as the
   // mapped root of a user namespace it could not open a file of the host's root.
   if (input.gatePath !== undefined) ops.push({ kind: 'open_gate', path: input.gatePath });
@@ -139,6 +162,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
     const flags = created.reduce((all, ns) => all | cloneFlagOf[ns], 0);
     if (flags !== 0) ops.push({ kind: 'unshare', flags, what: describeCloneFlags(flags) });
     if (userNs) ops.push({ kind: 'sync', point: SyncPoint.IdMaps });
+    if (deferDumpable) ops.push(dumpableOff);
   }
   if ((userNs && isMapped(linux.uidMappings, 0) && isMapped(linux.gidMappings, 0)) || joinedUser) {
     ops.push({ kind: 'setuser', uid: 0, gid: 0 }); // root of the user namespace
@@ -162,7 +186,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
   // In any user namespace but the host's, mknod is refused; and sysfs can only be
   // mounted there if that user namespace owns the network namespace.
   const detached: DetachedMount[] = [];
-  if (!sharedMountNs) planRootfs(input, ops, detached, { inUserNs: userNs || joinedUser, ownsNetwork: newNs.has('network') });
+  if (!sharedMountNs) planRootfs(input, ops, detached, { inUserNs: userNs || joinedUser || (input.runtimeInUserNs ?? false), ownsNetwork: newNs.has('network') });
 
   if (process.oomScoreAdj !== undefined) {
     ops.push({ kind: 'write_file', path: '/proc/self/oom_score_adj', content: String(process.oomScoreAdj), create: false });
@@ -187,7 +211,9 @@ export function planContainer(input: ContainerPlanInput): Plan {
   const containerOps: PlanOp[] = [];
   if (linux.personality !== undefined) containerOps.push(personalityOp(linux.personality));
   if (linux.memoryPolicy !== undefined) containerOps.push(memoryPolicyOp(linux.memoryPolicy));
-  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio, seccomp: linux.seccomp, console: true, containerOps }));
+  ops.push(
+    ...processOps(process, { lastCap: input.lastCap, stdio: input.stdio, seccomp: linux.seccomp, console: true, containerOps, setgroups: input.setgroups ?? true }),
+  );
 
   const env = containerEnv(process.env ?? [], input.home);
   const file = process.args[0]!;
@@ -412,6 +438,12 @@ function planCgroupMount(source: CgroupMountSource, target: string, flags: numbe
   const readonly = (flags & c.MS_RDONLY) !== 0;
   if (source.kind === 'v2') {
     ops.push({ kind: 'mount', source: 'cgroup2', target, fstype: 'cgroup2', flags, data: null, targetMode: 'in-root-mkdir' });
+    return;
+  }
+  if (source.kind === 'bind') {
+    ops.push({ kind: 'mount', source: source.hostPath, target, fstype: null, flags: c.MS_BIND | c.MS_REC, data: null, targetMode: 'in-root-mkdir' });
+    const attributes = flags & ~(c.MS_BIND | c.MS_REC | c.MS_REMOUNT);
+    if (attributes !== 0) ops.push({ kind: 'remount', target, flags: attributes, clearFlags: 0, targetMode: 'in-root' });
     return;
   }
   const fsFlags = c.MS_NOSUID | c.MS_NODEV | c.MS_NOEXEC;

@@ -20,6 +20,8 @@ export interface ExecPlanInput {
    * (it has none of its own): no setns moves us there, so the process chroots into it.
    */
   chroot?: string;
+  /** setgroups(2) works in the container's user namespace (default true); see processOps. */
+  setgroups?: boolean;
 }
 
 /**
@@ -48,7 +50,7 @@ export function planExec(input: ExecPlanInput): Plan {
     ops.push({ kind: 'pdeathsig', signal: 9 }); // a clone does not inherit it
   }
 
-  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio, seccomp: input.seccomp }));
+  ops.push(...processOps(process, { lastCap: input.lastCap, stdio: input.stdio, seccomp: input.seccomp, setgroups: input.setgroups ?? true }));
 
   const env = process.env ?? [];
   const file = process.args[0]!;

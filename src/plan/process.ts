@@ -23,6 +23,11 @@ export function processOps(
     console?: boolean;
     /** Attributes of the container's own (linux.personality, linux.memoryPolicy), set with the process's. */
     containerOps?: PlanOp[];
+    /**
+     * setgroups(2) works in the process's user namespace (default true). false where it is
+     * denied (an unprivileged user's own gid mapped alone): the groups are left as they are.
+     */
+    setgroups?: boolean;
   },
 ): PlanOp[] {
   const ops: PlanOp[] = [...rlimitOps(process), { kind: 'setsid' }];
@@ -39,7 +44,7 @@ export function processOps(
   if (process.scheduler !== undefined) ops.push(schedulerOp(process.scheduler, 'process.scheduler'));
   ops.push(...(options.containerOps ?? []));
   if (!process.noNewPrivileges) ops.push(...seccompOps(options.seccomp));
-  ops.push(...identityOps(process, options.lastCap));
+  ops.push(...identityOps(process, options.lastCap, options.setgroups ?? true));
   return ops;
 }
 
@@ -71,7 +76,7 @@ export function rlimitOps(process: Process): PlanOp[] {
  * (needs CAP_SETPCAP, so before the uid changes), the uid/gid (keeping the
  * permitted set), then the capability sets, no_new_privs and the umask.
  */
-export function identityOps(process: Process, lastCap: number): PlanOp[] {
+export function identityOps(process: Process, lastCap: number, setgroups = true): PlanOp[] {
   const caps = process.capabilities ?? {};
   const user = process.user;
   const permitted = capabilityMask(caps.permitted ?? []);
@@ -83,8 +88,11 @@ export function identityOps(process: Process, lastCap: number): PlanOp[] {
     const bit = capabilityMask([name]);
     return Math.floor(permitted / bit) % 2 === 1 && Math.floor(inheritable / bit) % 2 === 1;
   });
+  if (!setgroups && (user.additionalGids?.length ?? 0) > 0) {
+    throw new SpecError('process.user.additionalGids', 'cannot be set: setgroups(2) is denied in this user namespace');
+  }
   const ops: PlanOp[] = [
-    { kind: 'setgroups', gids: user.additionalGids ?? [] },
+    ...(setgroups ? [{ kind: 'setgroups', gids: user.additionalGids ?? [] } as const] : []),
     { kind: 'bounding', keep: capabilityMask(caps.bounding ?? []), lastCap },
     { kind: 'setuser', uid: user.uid, gid: user.gid },
     { kind: 'caps', effective: capabilityMask(caps.effective ?? []), permitted, inheritable, ambient: capabilityMask(ambient) },

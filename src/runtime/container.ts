@@ -4,7 +4,7 @@
  * killContainer, deleteContainer, runContainer, listContainers.
  */
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { constants as osConstants, release } from 'node:os';
 import {
   type CgroupLayout,
@@ -43,7 +43,11 @@ import { launchPlan } from './launch.js';
 import { addListenFds, addNotifySocket, makeNotifyDir, openNotifyRelay, type NotifyRelay } from './notify.js';
 import { checkProcSysMountpoints, joinsOwnNetworkNs } from './preflight.js';
 import { saveAppliedResources } from './applied-resources.js';
+import { planIdMapWrites } from './id-maps.js';
+import { adaptSpecForRootless, checkRootlessDeviceRules, checkRootlessProcess, refuseLimitsWithoutCgroup, rootlessCgroup } from './rootless.js';
 import { writeIdMaps } from './spawn.js';
+import { cgroupOf, ownCgroups } from '../cgroups/detect.js';
+import { inUserNamespace, isRootless, isUnprivilegedUser } from '../sys/rootless.js';
 import { containerNotFound, type ContainerRecord, deriveStatus, initAlive, procStat, StateStore, toOciState, validateId } from './state.js';
 
 export interface RuntimeOptions {
@@ -148,6 +152,13 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   }
   if (options.args !== undefined && spec.process !== undefined) spec.process.args = options.args;
   for (const warning of checkSpecSupport(spec)) warnTo(rt)(`warning: ${warning}`);
+  // Rootless: a user namespace always (added when the config has none), see ./rootless.ts.
+  const rootless = isRootless();
+  if (rootless) {
+    const changes = adaptSpecForRootless(spec);
+    if (changes.addedUserNamespace) debug('rootless: added a user namespace mapping uid and gid 0 to the caller\'s own');
+    for (const dropped of changes.droppedMountOptions) debug(`rootless: dropped ${dropped} (not mapped in the user namespace)`);
+  }
   // What `exec` starts from is the config's process, without what systemd passed to this
   // create (runc exec reads config.json again): its fds and socket are the init's alone.
   const configProcess = spec.process === undefined ? undefined : structuredClone(spec.process);
@@ -160,11 +171,28 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   checkProcSysMountpoints(spec, rootfs);
   checkPreservedFds(options.preserveFds ?? 0, 3 + listenFds);
   const layout = detectCgroups();
-  const resources = { ...spec.linux?.resources, devices: withDefaultDevices(spec.linux?.resources?.devices) };
-  validateResources(resources, layout);
-  const cgroup = rt.systemdCgroup
-    ? createSystemdCgroupManager(spec.linux?.cgroupsPath, id, layout)
-    : createCgroupManager(resolveCgroupsPath(spec.linux?.cgroupsPath, id, rt.cgroupParent), layout);
+  const userNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+  // Checked before anything exists: a mapping this caller may not write fails here.
+  const idMaps = userNs ? planIdMapWrites(spec.linux?.uidMappings, spec.linux?.gidMappings) : undefined;
+  let resources = { ...spec.linux?.resources, devices: withDefaultDevices(spec.linux?.resources?.devices) };
+  let cgroup: CgroupManager | undefined;
+  if (rootless) {
+    checkRootlessProcess(spec, idMaps?.setgroupsAllowed ?? true);
+    // No device cgroup without root: refused if a rule would deny something, else not written.
+    checkRootlessDeviceRules(spec.linux?.resources?.devices);
+    resources = { ...spec.linux?.resources, devices: [] };
+    const placement = rt.systemdCgroup ? { delegated: true as const } : rootlessCgroup(resolveCgroupsPath(spec.linux?.cgroupsPath, id, rt.cgroupParent), layout);
+    if (placement.delegated) {
+      validateResources(resources, layout);
+    } else {
+      refuseLimitsWithoutCgroup(resources, placement.why);
+      debug(`rootless: no cgroup (${placement.why})`);
+    }
+    if (placement.delegated) cgroup = newCgroupManager(rt, spec, id, layout);
+  } else {
+    validateResources(resources, layout);
+    cgroup = newCgroupManager(rt, spec, id, layout);
+  }
   const gatePath = store.gatePath(id);
   const plan = planContainer({
     spec,
@@ -174,7 +202,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     noPivot: options.noPivot ?? false,
     preserveFds: listenFds + (options.preserveFds ?? 0),
     lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
-    cgroupMount: cgroupMountSource(cgroup, layout),
+    cgroupMount: cgroup !== undefined ? cgroupMountSource(cgroup, layout) : uncontainedCgroupMountSource(layout, spec),
     rootfsTmpfs: options.generated !== undefined,
     ...(imageLayer === undefined && { home: homeOf(rootfs, spec.process?.user.uid ?? 0) }),
     joinsOwnNetworkNs: joinsOwnNetworkNs(spec),
@@ -182,6 +210,8 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     ...(options.generated !== undefined && { rootfsSymlinks: options.generated.symlinks }),
     ...(imageLayer?.store.rootless && { rootfsOverlay: childOverlay(imageLayer.store, imageLayer.image, rt.root, id, imageLayer.overlayOptions) }),
     ...(options.stdio !== undefined && { stdio: options.stdio }),
+    ...(idMaps !== undefined && { unprivilegedIdMaps: isUnprivilegedUser(), setgroups: idMaps.setgroupsAllowed }),
+    ...(rootless && { runtimeInUserNs: inUserNamespace() }),
   });
   debug(`plan: ${plan.ops.length} steps, clone flags 0x${plan.cloneFlags.toString(16)}`);
 
@@ -194,7 +224,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     rootfs,
     ...(spec.annotations !== undefined && { annotations: spec.annotations }),
     created: new Date().toISOString(),
-    cgroup: cgroup.toJSON(),
+    ...(cgroup !== undefined && { cgroup: cgroup.toJSON() }),
     ...(configProcess !== undefined && { process: configProcess }),
     ...(spec.linux?.seccomp !== undefined && { seccomp: spec.linux.seccomp }),
     hooks: { ...(spec.hooks?.poststart && { poststart: spec.hooks.poststart }), ...(spec.hooks?.poststop && { poststop: spec.hooks.poststop }) },
@@ -223,17 +253,18 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
       debug(`rootfs: overlay of ${layer.lowers.length} layers on ${layer.merged}${imageLayer.store.rootless ? ', mounted by the init' : ''}`);
     }
     native.mkfifo(gatePath, 0o622);
-    cgroup.create();
-    // Again, now that it knows which directories it made: delete removes those too.
-    record.cgroup = cgroup.toJSON();
-    store.write(record);
-    await cgroup.apply(resources);
-    saveAppliedResources(store.dir(id), resources);
-    debug(`cgroup ${cgroup.path} created`);
-    const userNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+    if (cgroup !== undefined) {
+      cgroup.create();
+      // Again, now that it knows which directories it made: delete removes those too.
+      record.cgroup = cgroup.toJSON();
+      store.write(record);
+      await cgroup.apply(resources);
+      saveAppliedResources(store.dir(id), resources);
+      debug(`cgroup ${cgroup.path} created`);
+    }
     // On a pure v2 host the child is born in its cgroup (clone3 CLONE_INTO_CGROUP):
     // no cgroup.procs write, and never a moment outside its limits.
-    const v2Dir = layout.mode === 'v2' && !cgroup.placesFirstProcess ? cgroup.v2Directory() : undefined;
+    const v2Dir = cgroup !== undefined && layout.mode === 'v2' && !cgroup.placesFirstProcess ? cgroup.v2Directory() : undefined;
     cgroupFd = v2Dir !== undefined ? openSync(v2Dir, 'r') : undefined;
     init = await launchPlan(
       plan,
@@ -242,14 +273,14 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
         onSyncPoint: async (point, child) => {
           if (point === SyncPoint.AfterClone) {
             init = child;
-            if (cgroupFd === undefined) await cgroup.addProcess(child.pid);
+            if (cgroupFd === undefined) await cgroup?.addProcess(child.pid);
             // With clone3's CLONE_NEWUSER the child is in its user namespace already;
             // otherwise it makes it later and stops at IdMaps.
-            if (userNs && (plan.cloneFlags & constants.CLONE_NEWUSER) !== 0) writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
+            if (idMaps !== undefined && (plan.cloneFlags & constants.CLONE_NEWUSER) !== 0) writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings, idMaps);
             recordInit(child.pid);
-            debug(`init ${child.pid} placed in its cgroup`);
+            debug(cgroup !== undefined ? `init ${child.pid} placed in its cgroup` : `init ${child.pid} cloned (no cgroup of its own)`);
           } else if (point === SyncPoint.IdMaps) {
-            writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
+            writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings, idMaps);
           } else if (point === SyncPoint.CreateHooks) {
             moveNetDevices(spec.linux?.netDevices, record.pid ?? child.pid);
             const state = toOciState(record, 'creating');
@@ -278,8 +309,8 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     debug(`create failed: ${(error as Error).message}; cleaning up`);
     init?.kill('SIGKILL');
     await init?.wait();
-    await cgroup.killAll(9).catch(() => {});
-    await cgroup.destroy().catch((e: Error) => warnTo(rt)(`cleanup: ${e.message}`));
+    await cgroup?.killAll(9).catch(() => {});
+    await cgroup?.destroy().catch((e: Error) => warnTo(rt)(`cleanup: ${e.message}`));
     if (record.image !== undefined) removeImageLayer(record.image, warnTo(rt));
     store.remove(id);
     throw error;
@@ -336,6 +367,44 @@ function homeOf(rootfs: string, uid: number): string {
     // no passwd: the default
   }
   return '/';
+}
+
+function newCgroupManager(rt: RuntimeOptions, spec: Spec, id: string, layout: CgroupLayout): CgroupManager {
+  return rt.systemdCgroup
+    ? createSystemdCgroupManager(spec.linux?.cgroupsPath, id, layout)
+    : createCgroupManager(resolveCgroupsPath(spec.linux?.cgroupsPath, id, rt.cgroupParent), layout);
+}
+
+/**
+ * /sys/fs/cgroup of a container without a cgroup of its own (rootless, none delegated): a
+ * cgroup2 of its cgroup namespace when it has one, else the host's tree bound; on v1 the
+ * caller's own cgroup of each hierarchy, as runc gives them.
+ */
+function uncontainedCgroupMountSource(layout: CgroupLayout, spec: Spec): CgroupMountSource {
+  if (layout.mode === 'v2') {
+    const cgroupNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup');
+    return cgroupNs ? { kind: 'v2' } : { kind: 'bind', hostPath: layout.unifiedMount ?? '/sys/fs/cgroup' };
+  }
+  const own = ownCgroups();
+  const hierarchies: { name: string; hostPath: string }[] = [];
+  const seen = new Set<string>();
+  for (const [controller, mount] of Object.entries(layout.v1Mounts)) {
+    const path = cgroupOf(own, controller);
+    if (path === undefined || seen.has(mount)) continue;
+    seen.add(mount);
+    hierarchies.push({ name: basename(mount), hostPath: inMount(mount, path) });
+  }
+  if (layout.unifiedMount !== undefined) {
+    const path = cgroupOf(own, undefined);
+    if (path !== undefined) hierarchies.push({ name: basename(layout.unifiedMount), hostPath: inMount(layout.unifiedMount, path) });
+  }
+  return { kind: 'v1', hierarchies };
+
+  /** A /proc/self/cgroup path under a mount whose root may not be the hierarchy's. */
+  function inMount(mount: string, path: string): string {
+    const root = layout.mountRoots[mount] ?? '/';
+    return join(mount, root !== '/' && (path === root || path.startsWith(`${root}/`)) ? path.slice(root.length) : path);
+  }
 }
 
 /** Where the container's /sys/fs/cgroup comes from: its own cgroup on each hierarchy. */

@@ -90,6 +90,8 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
       joins.push({ type, path: `/proc/self/fd/${fd}` });
     }
     const root = joins.some((j) => j.type === 'mount') ? undefined : hold(`/proc/${init}/root`, 'r');
+    // A rootless container's user namespace may deny setgroups(2) (its own gid mapped alone).
+    const setgroups = !joins.some((j) => j.type === 'user') || readSetgroups(init) !== 'deny';
     if (!initAlive(record)) throw new ContainerError(`cannot exec in container "${id}": it is stopped, not running`, 'ESTATE');
     const plan = planExec({
       process,
@@ -97,11 +99,20 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
       lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
       seccomp: record.seccomp,
       preserveFds: options.preserveFds ?? 0,
+      setgroups,
       ...(root !== undefined && { chroot: `/proc/self/fd/${root}` }),
     });
     return await launchExec(plan, record, options);
   } finally {
     for (const fd of held) closeSync(fd);
+  }
+}
+
+function readSetgroups(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim();
+  } catch {
+    return undefined; // gone (checked next), or a kernel before 3.19
   }
 }
 

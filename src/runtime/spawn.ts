@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import type { IdMapping, NamespaceType } from '../plan/namespaces.js';
-import { describeCloneFlags, formatIdMap } from '../plan/namespaces.js';
+import { describeCloneFlags } from '../plan/namespaces.js';
 import { SyncPoint } from '../plan/ops.js';
 import { planSpawn, type SpawnPlanInput } from '../plan/spawn.js';
 import { ChildHandle, type Exit } from './child.js';
 import { SetupError } from './errors.js';
+import { type IdMapWriter, planIdMapWrites, writeIdMapsWith } from './id-maps.js';
 import { launchPlan } from './launch.js';
 
 /** planSpawn's input, with defaults for argv, the environment and the namespaces. */
@@ -40,13 +40,15 @@ export async function spawn(options: SpawnOptions): Promise<SpawnedProcess> {
   const namespaces = options.namespaces ?? [];
   const { beforeRelease, ...planInput } = options;
   const plan = planSpawn({ ...planInput, args: options.args ?? [options.file], env: envList(options.env), namespaces });
+  // Checked before the clone: a mapping this caller may not write fails here.
+  const idMaps = namespaces.includes('user') ? planIdMapWrites(options.uidMap, options.gidMap, { uid: 'uidMap', gid: 'gidMap' }) : undefined;
   let child: ChildHandle;
   try {
     child = await launchPlan(plan, {
       async onSyncPoint(point, handle) {
         if (point !== SyncPoint.AfterClone) return;
         await beforeRelease?.(handle.pid);
-        if (namespaces.includes('user')) writeIdMaps(handle.pid, options.uidMap, options.gidMap);
+        if (idMaps !== undefined) writeIdMaps(handle.pid, options.uidMap, options.gidMap, idMaps);
       },
     });
   } catch (error) {
@@ -59,16 +61,15 @@ export async function spawn(options: SpawnOptions): Promise<SpawnedProcess> {
   return child;
 }
 
-/** Writes uid_map and gid_map of a child waiting in a new user namespace. */
-export function writeIdMaps(pid: number, uidMap: IdMapping[] | undefined, gidMap: IdMapping[] | undefined): void {
-  const write = (file: string, text: string): void => {
-    try {
-      writeFileSync(`/proc/${pid}/${file}`, text);
-    } catch (error) {
-      const e = error as { code?: string; errno?: number };
-      throw new SetupError(`write /proc/${pid}/${file} "${text.trim().replace(/\n/g, ', ')}"`, Math.abs(e.errno ?? 22));
-    }
-  };
-  if (uidMap && uidMap.length > 0) write('uid_map', formatIdMap(uidMap));
-  if (gidMap && gidMap.length > 0) write('gid_map', formatIdMap(gidMap));
+/**
+ * Writes uid_map and gid_map of a child waiting in a new user namespace: directly, or
+ * rootless through newuidmap/newgidmap (src/runtime/id-maps.ts), checked first.
+ */
+export function writeIdMaps(
+  pid: number,
+  uidMap: IdMapping[] | undefined,
+  gidMap: IdMapping[] | undefined,
+  writer: IdMapWriter = planIdMapWrites(uidMap, gidMap, { uid: 'uidMap', gid: 'gidMap' }),
+): void {
+  writeIdMapsWith(writer, pid, uidMap, gidMap);
 }
