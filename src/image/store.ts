@@ -94,14 +94,18 @@ function processAlive(pid: number): boolean {
 }
 
 export class ImageStore {
-  /**
-   * Rootless, layers are unpacked and removed inside the user's own user namespace
-   * (src/image/userns.ts), so their owners are ids of its subordinate range.
-   */
+  /** Without the host's root (src/sys/rootless.ts): layers use user.overlay.* xattrs, overlays userxattr. */
   readonly rootless: boolean;
+  /**
+   * An unprivileged user (euid != 0): layers are unpacked and removed inside the user's own
+   * user namespace (src/image/userns.ts), so their owners are ids of its subordinate range.
+   * Uid 0 of a user namespace (`podman unshare`) owns its ids already and writes them itself.
+   */
+  readonly unprivileged: boolean;
 
   constructor(readonly root: string) {
     this.rootless = isRootless();
+    this.unprivileged = process.geteuid!() !== 0;
   }
 
   private path(...parts: string[]): string {
@@ -148,7 +152,7 @@ export class ImageStore {
   removeTrees(paths: string[]): void {
     const present = paths.filter((p) => existsSync(p));
     if (present.length === 0) return;
-    if (this.rootless) removeInUserNamespace(present);
+    if (this.unprivileged) removeInUserNamespace(present);
     else for (const p of present) rmSync(p, { recursive: true, force: true });
   }
 
@@ -235,7 +239,7 @@ export class ImageStore {
     const temp = this.tempDir();
     try {
       mkdirSync(join(temp, 'diff'), { mode: 0o755 });
-      const result = this.rootless
+      const result = this.unprivileged
         ? await unpackInUserNamespace(source(), join(temp, 'diff'), xattrs)
         : await unpackLayer(source(), join(temp, 'diff'), { overlayXattrs: xattrs });
       if (expect.digest !== undefined) verifyDigest(expect.digest, result.digest, `layer blob ${expect.digest}`);

@@ -134,7 +134,8 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     const image = images.getImage(options.image.ref);
     const dir = images.containerLayerDir(rt.root, id);
     const made = imageSpec(images.imageConfig(image), imageLowers(images, image), id, options.image, (i) => `${dir}/volumes/${i}`);
-    if (images.rootless) withStoreUserNamespace(made.spec);
+    // An unprivileged user's container maps as its store (uid 0 of a user namespace has its ids already).
+    if (images.unprivileged) withStoreUserNamespace(made.spec);
     spec = validateSpec(made.spec);
     bundleDir = store.dir(id);
     rootfs = `${dir}/merged`;
