@@ -1,0 +1,140 @@
+/**
+ * `husk run --image` rootless, as a real unprivileged user with subordinate id
+ * ranges: the container's user namespace maps as the store does (0 as the
+ * user, 1..N its range), the overlay rootfs is mounted by the init inside it
+ * (never in the host's mount table), the image's owners are seen inside as the
+ * image gave them, the upper dir's files are owned by the user's ids on the
+ * host, and delete and rmi leave no file, mount or state behind.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxEntries, craftLayout } from '../../helpers/image-fixtures.js';
+import { createTestUser, type TestUser } from '../../helpers/rootless-user.js';
+
+let user: TestUser;
+let work: string;
+let layout: string;
+
+/** The start of the user's first range in /etc/subuid or /etc/subgid (useradd may have added one before the helper's). */
+function firstRange(file: string): { start: number; count: number } {
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${user.name}:`))!;
+  const [, start, count] = line.split(':');
+  return { start: Number(start), count: Number(count) };
+}
+/** Host ids of the user's namespace: 0 is the user, n > 0 is the first range's n-th id. */
+const hostUid = (id: number): number => (id === 0 ? user.uid : firstRange('/etc/subuid').start + id - 1);
+const hostGid = (id: number): number => (id === 0 ? user.gid : firstRange('/etc/subgid').start + id - 1);
+
+/** The layer directories of the user's store, bottom first by their record. */
+function storeLayers(): string[] {
+  const layers = join(user.home, '.local/share/husk/layers');
+  return existsSync(layers) ? readdirSync(layers).map((l) => join(layers, l, 'diff')) : [];
+}
+const owner = (path: string): string => {
+  const st = lstatSync(path);
+  return `${st.uid}:${st.gid}`;
+};
+const hostMountsMention = (text: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').includes(text);
+
+beforeAll(async () => {
+  user = await createTestUser();
+  work = mkdtempSync('/tmp/husk-rootless-images-');
+  chmodSync(work, 0o755);
+  // Two layers, as an attacker or a build would write them: owners 0 and 1000, a whiteout, an opaque directory.
+  ({ dir: layout } = await craftLayout(
+    join(work, 'layout'),
+    [
+      [
+        ...busyboxEntries(),
+        ...['sleep', 'id', 'mkdir'].map((a) => ({ name: `bin/${a}`, type: 'symlink' as const, linkname: 'busybox' })),
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/gone', data: 'deleted by the next layer' },
+        { name: 'home/', type: 'directory' },
+        { name: 'home/app/', type: 'directory', uid: 1000, gid: 1000, mode: 0o755 },
+        { name: 'home/app/owned', data: 'app', uid: 1000, gid: 1000 },
+        { name: 'opq/', type: 'directory' },
+        { name: 'opq/old', data: 'hidden by the opaque directory above' },
+        { name: 'tmp/', type: 'directory', mode: 0o1777 },
+      ],
+      [
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/.wh.gone' },
+        { name: 'opq/', type: 'directory' },
+        { name: 'opq/.wh..wh..opq' },
+        { name: 'opq/new', data: 'new', uid: 1000, gid: 50 },
+      ],
+    ],
+    { name: 'rootless-demo:latest', cmd: ['/bin/sh'] },
+  ));
+  execFileSync('chmod', ['-R', 'a+rX', work]);
+}, 120_000);
+
+afterAll(async () => {
+  await user?.remove();
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+}, 120_000);
+
+describe('run --image rootless', () => {
+  beforeAll(async () => {
+    const r = await user.husk(['image', 'import', layout, '--name', 'demo']);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+  });
+
+  it('runs it: the overlay is mounted in the container\'s user namespace, not on the host', async () => {
+    // Detached, the container keeps husk's stdio: none of it is a pipe this test waits on.
+    const started = await user.husk(['run', '-d', '--image', 'demo', 'web', '--', 'sleep', '1000'], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
+    expect(started.exitCode).toBe(0);
+    const state = JSON.parse(String((await user.husk(['state', 'web'])).stdout)) as { pid: number; rootfs: string };
+    // The init's root is the overlay, with userxattr; the host's mount table has no such mount.
+    const rootLine = readFileSync(`/proc/${state.pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/')!;
+    expect(rootLine).toMatch(/ - overlay \S+ rw,.*userxattr/);
+    expect(hostMountsMention(state.rootfs)).toBe(false);
+    const range = firstRange('/etc/subuid');
+    expect(readFileSync(`/proc/${state.pid}/uid_map`, 'utf8')).toMatch(new RegExp(`^\\s*0\\s+${user.uid}\\s+1\\n\\s*1\\s+${range.start}\\s+${range.count}\\n`));
+    expect((await user.husk(['delete', '--force', 'web'])).exitCode).toBe(0);
+    expect(existsSync(state.rootfs)).toBe(false);
+  });
+
+  it('sees the image\'s owners and layers inside, and writes its upper dir as the user\'s ids', async () => {
+    const script = [
+      'stat -c %u:%g /home/app/owned /opq/new',
+      'ls /opq',
+      'test -e /etc/gone && echo etc-gone-visible || echo etc-gone-deleted',
+      'echo by-root > /root-made',
+      'id -u',
+    ].join('; ');
+    const r = await user.husk(['run', '--image', 'demo', 'box', '--', 'sh', '-c', script]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode, String(r.stdout)).toBe(0);
+    expect(String(r.stdout).split('\n')).toEqual(['1000:1000', '1000:50', 'new', 'etc-gone-deleted', '0']);
+    // As uid 1000 inside: a file in the image's /home/app, copied up with its owner.
+    const asApp = await user.husk(['run', '--image', 'demo', '-u', '1000:1000', 'app', '--', 'sh', '-c', 'echo by-app > /home/app/made; stat -c %u:%g /home/app/made']);
+    expect(asApp.stderr).toBe('');
+    expect(String(asApp.stdout).trim()).toBe('1000:1000');
+
+    // The stopped containers keep their layers (run --image without --rm), as the user's ids on the host.
+    const containers = join(user.home, '.local/share/husk/containers');
+    const uppers = readdirSync(containers).map((c) => join(containers, c, 'upper'));
+    const rootMade = uppers.map((u) => join(u, 'root-made')).find(existsSync)!;
+    const appMade = uppers.map((u) => join(u, 'home/app/made')).find(existsSync)!;
+    expect(owner(rootMade)).toBe(`${user.uid}:${user.gid}`);
+    expect(owner(appMade)).toBe(`${hostUid(1000)}:${hostGid(1000)}`);
+    const diff = await user.husk(['diff', 'app']);
+    expect(String(diff.stdout)).toContain('A /home/app/made');
+
+    for (const id of ['box', 'app']) expect((await user.husk(['delete', id])).exitCode).toBe(0);
+    // Files of the range's ids went too: removed from inside the user namespace.
+    expect(readdirSync(containers)).toEqual([]);
+  });
+
+  it('leaves nothing: no state in the runtime dir, no layer, no mount', async () => {
+    expect((await user.husk(['rmi', 'demo'])).exitCode).toBe(0);
+    expect(storeLayers()).toEqual([]);
+    const store = join(user.home, '.local/share/husk');
+    for (const dir of ['tmp', 'containers', 'images']) expect(readdirSync(join(store, dir)), dir).toEqual([]);
+    expect(readdirSync(join(user.runtimeDir, 'husk'))).toEqual([]);
+    expect(hostMountsMention(user.home)).toBe(false);
+  });
+});
