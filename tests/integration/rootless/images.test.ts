@@ -9,11 +9,13 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSyn
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxEntries, craftLayout } from '../../helpers/image-fixtures.js';
+import { push, startRegistry, type TestRegistry } from '../../helpers/registry.js';
 import { createTestUser, type TestUser } from '../../helpers/rootless-user.js';
 
 let user: TestUser;
 let work: string;
 let layout: string;
+let registry: TestRegistry;
 
 /** The start of the user's first range in /etc/subuid or /etc/subgid (useradd may have added one before the helper's). */
 function firstRange(file: string): { start: number; count: number } {
@@ -69,6 +71,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await registry?.stop();
   await user?.remove();
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 }, 120_000);
@@ -105,6 +108,17 @@ describe('images rootless', () => {
     expect(readdirSync(user.runtimeDir)).toEqual([]);
     expect(hostMountsMention(user.home)).toBe(false);
   });
+
+  it('pulls from a registry the same way: streamed into the namespace, owners mapped', async () => {
+    registry = await startRegistry(join(work, 'registry'));
+    await push(`oci:${layout}:rootless-demo:latest`, registry, 'rootless/demo:1');
+    const r = await user.husk(['pull', '--tls-verify=false', `${registry.host}/rootless/demo:1`], { timeout: 120_000 });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const base = storeLayers().find((l) => existsSync(join(l, 'home/app/owned')))!;
+    expect(owner(join(base, 'home/app/owned'))).toBe(`${hostUid(1000)}:${hostGid(1000)}`);
+    expect((await user.husk(['rmi', `${registry.host}/rootless/demo:1`])).exitCode).toBe(0);
+    expect(storeLayers()).toEqual([]);
+  }, 180_000);
 
   it('refuses a hostile layer from inside the namespace too, keeping nothing of it', async () => {
     const { dir: hostile } = await craftLayout(join(work, 'hostile'), [[{ name: 'up', type: 'symlink', linkname: '/tmp' }, { name: 'up/planted', data: 'x' }]]);
