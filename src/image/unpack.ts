@@ -13,7 +13,7 @@
  * (the store) unpacks into a temporary directory and removes it, so nothing of
  * a refused layer stays.
  */
-import { closeSync, openSync, writeSync, constants as fsConstants } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync, constants as fsConstants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -118,6 +118,20 @@ function metaOf(path: string, header: Header): Meta {
   return { path, uid: number('uid', header.uid), gid: number('gid', header.gid), mode: (header.mode ?? 0o644) & 0o7777, mtime, xattrs };
 }
 
+/** The ids this process's user namespace maps, as "0-65536". */
+function mappedIds(kind: 'uid' | 'gid'): string {
+  try {
+    return readFileSync(`/proc/self/${kind}_map`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/).map(Number))
+      .map(([inside = 0, , count = 0]) => `${inside}-${inside + count - 1}`)
+      .join(', ');
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Turns a failed inRoot* call into an error that says what the entry tried. */
 function refusal(error: unknown, path: string, action: string): Error {
   const code = errnoCode(error);
@@ -152,7 +166,19 @@ export async function unpackLayer(source: Readable, dest: string, options: Unpac
     }
   };
   const applyMeta = (meta: Meta): void => {
-    native.inRootSetMeta(root, meta.path, meta.uid, meta.gid, meta.mode, meta.mtime[0], meta.mtime[1]);
+    try {
+      native.inRootSetMeta(root, meta.path, meta.uid, meta.gid, meta.mode, meta.mtime[0], meta.mtime[1]);
+    } catch (error) {
+      // chown to an id the (rootless) user namespace does not map.
+      if (errnoCode(error) === 'EINVAL' && (error as { syscall?: string }).syscall === 'fchownat') {
+        throw new ImageError(
+          `entry ${JSON.stringify(meta.path)}: owner ${meta.uid}:${meta.gid} is not mapped in this user namespace (uids ${mappedIds('uid')}, gids ${mappedIds('gid')}: rootless, the user and its first /etc/subuid and /etc/subgid ranges)`,
+          'EINVAL',
+          { path: meta.path, cause: error },
+        );
+      }
+      throw error;
+    }
     // After chown, which clears security.capability.
     for (const [name, value] of meta.xattrs) native.inRootSetXattr(root, meta.path, name, value);
   };

@@ -132,6 +132,15 @@ describe('images rootless', () => {
     expect(storeLayers()).toEqual([]);
   });
 
+  it('refuses an owner beyond the mapped range, naming it and the ranges', async () => {
+    const { dir: big } = await craftLayout(join(work, 'big'), [[{ name: 'far', data: 'x', uid: 70_000 }]]);
+    execFileSync('chmod', ['-R', 'a+rX', big]);
+    const r = await user.husk(['image', 'import', big, '--name', 'big']);
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.stderr)).toMatch(/entry "far": owner 70000:0 is not mapped in this user namespace \(uids 0-0, 1-65536,/);
+    expect(readdirSync(join(user.home, '.local/share/husk/tmp'))).toEqual([]);
+  });
+
   it('refuses a store made by root (trusted.* layers) rather than mix the two kinds', async () => {
     const rootStore = mkdtempSync(join(work, 'root-store-'));
     execFileSync(process.execPath, [join(user.repo, 'dist/cli.js'), '--store', rootStore, 'image', 'import', layout, '--name', 'demo'], { stdio: 'ignore' });
