@@ -93,13 +93,14 @@ export async function unpackInUserNamespace(source: Readable, dest: string, xatt
   } catch {
     parsed = undefined;
   }
+  // A source that failed (a dropped download) says why; the helper only saw its input end.
+  const feedCode = (feedError as { code?: string } | undefined)?.code;
+  if (feedError instanceof Error && !['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'].includes(feedCode ?? '')) {
+    throw feedError instanceof ImageError ? feedError : new ImageError(`layer: cannot read: ${feedError.message}`, 'EINVAL', { cause: feedError });
+  }
   if (parsed?.error !== undefined) {
     throw new ImageError(parsed.error.message, parsed.error.code, { ...(parsed.error.path !== undefined && { path: parsed.error.path }) });
   }
-  if (code === 0 && parsed?.result !== undefined) {
-    if (feedError instanceof Error) throw new ImageError(`layer: cannot read: ${feedError.message}`, 'EINVAL', { cause: feedError });
-    return parsed.result;
-  }
-  if (feedError instanceof Error && code === 0) throw new ImageError(`layer: cannot read: ${feedError.message}`, 'EINVAL', { cause: feedError });
+  if (code === 0 && parsed?.result !== undefined) return parsed.result;
   throw unshareFailure(Buffer.concat(err).toString('utf8'), `unpacking a layer into ${dest}`);
 }
