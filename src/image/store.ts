@@ -31,7 +31,7 @@ import { chainIds, hexOf, sha256, verifyDigest } from './digest.js';
 import { errnoCode } from '../errors.js';
 import { ImageError } from './errors.js';
 import { normalizeName } from './reference.js';
-import { isRootless, defaultStoreRoot } from '../sys/rootless.js';
+import { defaultStoreRoot, isRootless, isUnprivilegedUser } from '../sys/rootless.js';
 import { type OverlayXattrs, type UnpackResult, unpackLayer } from './unpack.js';
 import { removeInUserNamespace, unpackInUserNamespace } from './userns.js';
 
@@ -105,7 +105,7 @@ export class ImageStore {
 
   constructor(readonly root: string) {
     this.rootless = isRootless();
-    this.unprivileged = process.geteuid!() !== 0;
+    this.unprivileged = isUnprivilegedUser();
   }
 
   private path(...parts: string[]): string {

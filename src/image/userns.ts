@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { rootlessIdMaps } from '../sys/subordinate-ids.js';
+import { rootlessIdMaps } from '../sys/rootless.js';
 import { ImageError, type ImageErrorCode } from './errors.js';
 import type { OverlayXattrs, UnpackResult } from './unpack.js';
 

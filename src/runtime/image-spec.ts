@@ -13,7 +13,7 @@ import { CAPABILITY_NAMES } from '../spec/capabilities.js';
 import { defaultSpec } from '../spec/defaults.js';
 import type { Mount, Spec } from '../spec/types.js';
 import type { ImageConfig } from '../image/store.js';
-import { rootlessIdMaps } from '../sys/subordinate-ids.js';
+import { rootlessIdMaps } from '../sys/rootless.js';
 import { ContainerError } from './errors.js';
 
 /** What `husk run --image` takes beyond the image itself. */

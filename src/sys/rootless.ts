@@ -10,6 +10,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { IdMapping } from '../plan/namespaces.js';
 
 /** The uid_map of a process that is the initial user namespace's own. */
 const INITIAL_USER_NAMESPACE_MAP = /^\s*0\s+0\s+4294967295\s*$/;
@@ -142,4 +143,33 @@ export function idsOfOwnNamespace(kind: 'uid' | 'gid'): SubordinateRange[] {
   } catch {
     return [];
   }
+}
+
+/** The maps of a rootless user namespace (RootlessIdMaps.ranges: whether both have a subordinate range). */
+export interface RootlessIdMaps {
+  uidMap: IdMapping[];
+  gidMap: IdMapping[];
+  ranges: boolean;
+}
+
+/**
+ * The maps of the user's own user namespace, as podman's: uid 0 is the caller, 1..N its
+ * first subordinate range (of uids and of gids, both looked up by the caller's name or uid,
+ * as newuidmap and newgidmap do); without ranges, the caller's own ids alone. The image
+ * store's layers are owned by ids of this namespace (src/image/userns.ts), and a rootless
+ * container of an image maps the same way.
+ */
+export function rootlessIdMaps(): RootlessIdMaps {
+  const uid = process.geteuid!();
+  const gid = process.getegid!();
+  const name = callerName();
+  const subuid = subordinateRanges('/etc/subuid', name, process.getuid!())[0];
+  const subgid = subordinateRanges('/etc/subgid', name, process.getuid!())[0];
+  const own = (id: number): IdMapping[] => [{ containerID: 0, hostID: id, size: 1 }];
+  if (subuid === undefined || subgid === undefined) return { uidMap: own(uid), gidMap: own(gid), ranges: false };
+  return {
+    uidMap: [...own(uid), { containerID: 1, hostID: subuid.start, size: subuid.count }],
+    gidMap: [...own(gid), { containerID: 1, hostID: subgid.start, size: subgid.count }],
+    ranges: true,
+  };
 }

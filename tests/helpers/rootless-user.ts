@@ -11,10 +11,11 @@
  * checkout is bound at a path the user can reach, and unbound by remove().
  */
 import { execa, type Options, type ResultPromise } from 'execa';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { constants, native } from '../../src/native/index.js';
 import { repoRoot } from './husk.js';
 
 export interface SubordinateRange {
@@ -82,7 +83,24 @@ function removeLinesOf(file: string, name: string): void {
   const kept = readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line !== '' && !line.startsWith(`${name}:`));
-  writeFileSync(file, kept.length > 0 ? kept.join('\n') + '\n' : '');
+  // Replaced in one rename: husk and newuidmap read the file meanwhile, and must never see it cut short.
+  writeFileSync(`${file}.husk-test`, kept.length > 0 ? kept.join('\n') + '\n' : '', { mode: 0o644 });
+  renameSync(`${file}.husk-test`, file);
+}
+
+/**
+ * Test files run two at a time: /etc/passwd, /etc/subuid and /etc/subgid change under one lock
+ * of ours (useradd and userdel lock them for themselves, but our appends and rewrites do not),
+ * or a rewrite by one file's remove() drops the line another just appended.
+ */
+function withIdFilesLock<T>(fn: () => T): T {
+  const fd = openSync('/run/husk-test-users.lock', 'a', 0o600);
+  try {
+    native.flock(fd, constants.LOCK_EX);
+    return fn();
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function createTestUser(options: TestUserOptions = {}): Promise<TestUser> {
@@ -90,22 +108,23 @@ export async function createTestUser(options: TestUserOptions = {}): Promise<Tes
   const base = mkdtempSync('/run/husk-rootless-');
   execFileSync('chmod', ['0755', base]);
   const home = join(base, 'home');
-  execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/sh', '--user-group', name]);
+  let subuid: SubordinateRange | undefined;
+  let subgid: SubordinateRange | undefined;
+  withIdFilesLock(() => {
+    execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/sh', '--user-group', name]);
+    if (options.subordinateIds ?? true) {
+      subuid = { start: freeSubordinateStart('/etc/subuid', SUBID_COUNT), count: SUBID_COUNT };
+      subgid = { start: freeSubordinateStart('/etc/subgid', SUBID_COUNT), count: SUBID_COUNT };
+      writeFileSync('/etc/subuid', `${name}:${subuid.start}:${subuid.count}\n`, { flag: 'a' });
+      writeFileSync('/etc/subgid', `${name}:${subgid.start}:${subgid.count}\n`, { flag: 'a' });
+    }
+  });
   const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
   const runtimeDir = join(base, 'run');
   for (const dir of [home, runtimeDir]) {
     mkdirSync(dir, { mode: 0o700 });
     chownSync(dir, uid, gid);
-  }
-
-  let subuid: SubordinateRange | undefined;
-  let subgid: SubordinateRange | undefined;
-  if (options.subordinateIds ?? true) {
-    subuid = { start: freeSubordinateStart('/etc/subuid', SUBID_COUNT), count: SUBID_COUNT };
-    subgid = { start: freeSubordinateStart('/etc/subgid', SUBID_COUNT), count: SUBID_COUNT };
-    writeFileSync('/etc/subuid', `${name}:${subuid.start}:${subuid.count}\n`, { flag: 'a' });
-    writeFileSync('/etc/subgid', `${name}:${subgid.start}:${subgid.count}\n`, { flag: 'a' });
   }
 
   let repo = repoRoot.replace(/\/$/, '');
@@ -154,9 +173,11 @@ export async function createTestUser(options: TestUserOptions = {}): Promise<Tes
     async remove() {
       // Whatever the user still runs goes first (userdel refuses a logged-in user).
       await execa('pkill', ['-KILL', '-u', String(uid)], { reject: false });
-      await execa('userdel', ['--force', name], { reject: false });
-      removeLinesOf('/etc/subuid', name);
-      removeLinesOf('/etc/subgid', name);
+      withIdFilesLock(() => {
+        spawnSync('userdel', ['--force', name], { stdio: 'ignore' });
+        removeLinesOf('/etc/subuid', name);
+        removeLinesOf('/etc/subgid', name);
+      });
       if (boundRepo !== undefined) {
         await execa('umount', [boundRepo], { reject: false });
         // Never remove through a bind that is still there: that would be the checkout itself.
