@@ -8,7 +8,9 @@
  * home and runs husk inside its own user namespace (uid 0 there is the user),
  * with no user namespace in the config, no cgroupsPath (rootless podman on this
  * hybrid host runs without cgroups) and no --root (husk's state goes to
- * $XDG_RUNTIME_DIR/husk). The busybox image is built here and `podman load`ed.
+ * $XDG_RUNTIME_DIR/husk). The busybox image is built here and `podman load`ed,
+ * into podman's default rootless storage (vfs here) and into a second one on
+ * the overlay driver, whose rootfs is an overlay podman mounted in its namespace.
  */
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +27,9 @@ let shared: string;
 
 /** The user's podman: default rootless storage (~/.local/share/containers), file events, cgroupfs. */
 const podman = (args: string[]) => user.run(['podman', '--events-backend', 'file', '--cgroup-manager', 'cgroupfs', ...args], { timeout: 120_000 });
+/** The same user's podman on the overlay driver (its own mounts, in its user namespace), storage in a second root. */
+const podmanOverlay = (args: string[]) =>
+  podman(['--root', join(user.home, 'overlay-storage'), '--runroot', join(user.runtimeDir, 'overlay-run'), '--storage-driver', 'overlay', ...args]);
 const runtimePath = (runtime: RuntimeName): string => (runtime === 'husk' ? user.cli : runtimes.runc);
 
 beforeAll(async () => {
@@ -32,8 +37,10 @@ beforeAll(async () => {
   imageDir = mkdtempSync('/tmp/husk-podman-rootless-');
   image = buildBusyboxImage(imageDir);
   for (const path of [imageDir, image.dockerArchive]) chmodSync(path, 0o755);
-  const loaded = await podman(['load', '-q', '-i', image.dockerArchive]);
-  expect(loaded.exitCode, String(loaded.stderr)).toBe(0);
+  for (const engine of [podman, podmanOverlay]) {
+    const loaded = await engine(['load', '-q', '-i', image.dockerArchive]);
+    expect(loaded.exitCode, String(loaded.stderr)).toBe(0);
+  }
   shared = join(user.home, 'shared');
   const made = await user.run(['mkdir', shared]);
   expect(made.exitCode).toBe(0);
@@ -41,9 +48,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (user !== undefined) {
-    await podman(['rm', '--all', '--force', '--time', '0']);
     // podman's storage holds files of the user's range: its own reset removes them from its namespace.
-    await podman(['system', 'reset', '--force']);
+    for (const engine of [podmanOverlay, podman]) {
+      await engine(['rm', '--all', '--force', '--time', '0']);
+      await engine(['system', 'reset', '--force']);
+    }
     await user.remove();
   }
   if (imageDir !== undefined) rmSync(imageDir, { recursive: true, force: true });
@@ -77,6 +86,13 @@ describe.each(['runc', 'husk'] as RuntimeName[])('podman rootless with %s', (run
     const app = lstatSync(join(shared, `app-${runtime}`));
     expect(app.uid).not.toBe(user.uid);
     expect(app.uid).toBeGreaterThanOrEqual(100_000); // a subordinate id
+  });
+
+  it("runs on podman's overlay storage: the rootfs is podman's overlay, written copy-on-write", async () => {
+    const r = await podmanOverlay(['--runtime', runtimePath(runtime), 'run', '--rm', ...runArgs, image.name, 'sh', '-c', 'grep -c " / / .* - overlay " /proc/self/mountinfo; echo ok > /bin/new && cat /bin/new']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stdout)).toBe('1\nok');
   });
 
   it('run -d, exec and rm -f', async () => {

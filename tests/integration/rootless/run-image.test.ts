@@ -129,6 +129,14 @@ describe('run --image rootless', () => {
     expect(readdirSync(containers)).toEqual([]);
   });
 
+  it('leaves nothing when the container fails to start (its layer removed from inside the namespace)', async () => {
+    const r = await user.husk(['run', '--rm', '--image', 'demo', 'broken', '--', '/no/such/program']);
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.stderr)).toMatch(/no\/such\/program/);
+    expect(readdirSync(join(user.home, '.local/share/husk/containers'))).toEqual([]);
+    expect(readdirSync(join(user.runtimeDir, 'husk'))).toEqual([]);
+  });
+
   it('leaves nothing: no state in the runtime dir, no layer, no mount', async () => {
     expect((await user.husk(['rmi', 'demo'])).exitCode).toBe(0);
     expect(storeLayers()).toEqual([]);
