@@ -17,7 +17,7 @@ const globalSpecs: OptionSpec[] = [
   { name: 'debug', type: 'boolean', summary: 'log what is done, step by step' },
   { name: 'cgroup-parent', type: 'string', value: 'PATH', summary: 'parent of relative cgroupsPaths (env HUSK_CGROUP_PARENT)' },
   { name: 'systemd-cgroup', type: 'boolean', summary: 'let systemd own each container\'s cgroup (a scope; cgroupsPath "slice:prefix:name")' },
-  { name: 'store', type: 'string', value: 'DIR', summary: 'image store (env HUSK_STORE; default /var/lib/husk)' },
+  { name: 'store', type: 'string', value: 'DIR', summary: 'image store (env HUSK_STORE; default /var/lib/husk, rootless $XDG_DATA_HOME/husk or ~/.local/share/husk)' },
   { name: 'help', short: 'h', type: 'boolean', summary: 'show help' },
   { name: 'version', short: 'v', type: 'boolean', summary: 'print the version' },
 ];

@@ -1,14 +1,14 @@
 /**
  * Images as a library: the store (src/image/store.ts), imports of archives and
  * layouts, pulls from registries. Every function takes `{ store }` (default:
- * HUSK_STORE or /var/lib/husk); run an image with createContainer({ image }).
+ * HUSK_STORE, else /var/lib/husk, rootless ~/.local/share/husk); run an image with createContainer({ image }).
  */
 import { importArchive, type ImportOptions } from './archive.js';
 import { pull, type PullOptions } from './registry.js';
 import { type ImageConfig, type ImageRecord, ImageStore, storeDir } from './store.js';
 
 export interface StoreOptions {
-  /** The store directory (default: HUSK_STORE, else /var/lib/husk). */
+  /** The store directory (default: HUSK_STORE, else /var/lib/husk; rootless $XDG_DATA_HOME/husk, ~/.local/share/husk). */
   store?: string;
 }
 

@@ -20,7 +20,7 @@ import { ContainerError } from './errors.js';
 export interface ImageRunOptions {
   /** The image: a name, an id or an id prefix. */
   ref: string;
-  /** The image store (default: HUSK_STORE or /var/lib/husk). */
+  /** The image store (default: HUSK_STORE, else /var/lib/husk; rootless ~/.local/share/husk). */
   store?: string;
   /** Replaces the image's Cmd (the Entrypoint stays). */
   args?: string[];
