@@ -232,11 +232,14 @@ export function imageSpec(config: ImageConfig, lowers: string[], id: string, run
  * Mappings the config already has are kept (and checked when they are written).
  */
 export function withStoreUserNamespace(spec: Spec): void {
+  const maps = rootlessIdMaps();
+  // Without ranges the store maps the user alone: the namespace husk adds for any rootless
+  // config (src/runtime/rootless.ts) is that one already, and drops what it cannot map.
+  if (!maps.ranges) return;
   const linux = (spec.linux ??= {});
   const namespaces = (linux.namespaces ??= []);
   if (!namespaces.some((n) => n.type === 'user')) namespaces.push({ type: 'user' });
   if (linux.uidMappings !== undefined || linux.gidMappings !== undefined) return;
-  const maps = rootlessIdMaps();
   linux.uidMappings = maps.uidMap;
   linux.gidMappings = maps.gidMap;
 }

@@ -112,7 +112,11 @@ export async function createTestUser(options: TestUserOptions = {}): Promise<Tes
   let subgid: SubordinateRange | undefined;
   withIdFilesLock(() => {
     execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/sh', '--user-group', name]);
-    if (options.subordinateIds ?? true) {
+    if (!(options.subordinateIds ?? true)) {
+      // useradd gives a new user ranges of its own where login.defs sets SUB_UID_COUNT (Debian does).
+      removeLinesOf('/etc/subuid', name);
+      removeLinesOf('/etc/subgid', name);
+    } else {
       subuid = { start: freeSubordinateStart('/etc/subuid', SUBID_COUNT), count: SUBID_COUNT };
       subgid = { start: freeSubordinateStart('/etc/subgid', SUBID_COUNT), count: SUBID_COUNT };
       writeFileSync('/etc/subuid', `${name}:${subuid.start}:${subuid.count}\n`, { flag: 'a' });

@@ -146,3 +146,29 @@ describe('run --image rootless', () => {
     expect(hostMountsMention(user.home)).toBe(false);
   });
 });
+
+describe('run --image rootless, a user without subordinate ranges', () => {
+  let plain: TestUser;
+  beforeAll(async () => {
+    plain = await createTestUser({ subordinateIds: false });
+  });
+  afterAll(async () => {
+    await plain?.remove();
+  });
+
+  it("maps the user alone: an image of root's files runs, one of other owners is refused naming the entry", async () => {
+    expect(readFileSync('/etc/subuid', 'utf8')).not.toContain(`${plain.name}:`);
+    const { dir: rootOnly } = await craftLayout(join(work, 'root-only'), [[...busyboxEntries(), { name: 'bin/id', type: 'symlink', linkname: 'busybox' }, { name: 'tmp/', type: 'directory', mode: 0o1777 }]]);
+    execFileSync('chmod', ['-R', 'a+rX', rootOnly]);
+    expect((await plain.husk(['image', 'import', rootOnly, '--name', 'plain'])).exitCode).toBe(0);
+    const r = await plain.husk(['run', '--rm', '--image', 'plain', 'alone', '--', 'sh', '-c', 'id -u; cat /proc/self/uid_map; echo x > /tmp/y']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stdout).split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['0', `0 ${plain.uid} 1`]);
+    const refused = await plain.husk(['image', 'import', layout, '--name', 'owners']);
+    expect(refused.exitCode).not.toBe(0);
+    expect(String(refused.stderr)).toMatch(/entry "home\/app\/owned": owner 1000:1000 is not mapped in this user namespace \(uids 0-0,/);
+    expect((await plain.husk(['rmi', 'plain'])).exitCode).toBe(0);
+    expect(readdirSync(join(plain.home, '.local/share/husk/layers'))).toEqual([]);
+  });
+});
