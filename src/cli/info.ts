@@ -7,11 +7,11 @@ export const command: Command = {
   usage: '',
   options: [{ name: 'format', short: 'f', type: 'string', value: 'table|json', summary: 'output format (default table)' }],
   maxArgs: 0,
-  async run({ opts }) {
+  async run({ global, opts }) {
     const format = (opts['format'] as string | undefined) ?? 'table';
     if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, not "${format}"`);
     const { collectHostInfo, formatHostInfo } = await import('../info/index.js');
-    const info = await collectHostInfo();
+    const info = await collectHostInfo(global.cgroupParent !== undefined ? { cgroupParent: global.cgroupParent } : {});
     if (format === 'json') await printJson(info);
     else await write(process.stdout, formatHostInfo(info));
     return 0;

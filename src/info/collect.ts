@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CAPABILITY_NAMES, capabilityNames } from '../spec/capabilities.js';
 import { readCgroupReport } from './cgroups.js';
+import { describeRootless } from './rootless.js';
 import { canCreateNamespace, namespaceKinds, probePivotRoot, specTypeOf } from './probes.js';
 import type {
   CapabilityReport,
@@ -175,11 +176,20 @@ function collectWarnings(info: Omit<HostInfo, 'warnings'>): string[] {
   if (info.overlayfs.status === 'no') warnings.push(`overlayfs: ${info.overlayfs.detail ?? 'not available'}`);
   if (info.pivotRoot.status === 'no') warnings.push(`pivot_root failed (use --no-pivot): ${info.pivotRoot.detail ?? ''}`);
   if (!info.seccomp.supported) warnings.push('the kernel has no seccomp filtering');
+  const rootless = info.rootless;
+  if (rootless.active) {
+    if (rootless.subuid.length === 0 || rootless.subgid.length === 0) {
+      warnings.push(`rootless: ${rootless.user ?? `uid ${info.caller.uid}`} has no ${rootless.subuid.length === 0 ? '/etc/subuid' : '/etc/subgid'} range: containers can map only its own id (usermod --add-subuids/--add-subgids)`);
+    } else if (!rootless.newuidmap.setuid || !rootless.newgidmap.setuid) {
+      warnings.push('rootless: newuidmap/newgidmap are missing or not set-uid root: only the caller\'s own id can be mapped (Debian/Ubuntu: apt-get install uidmap)');
+    }
+    if (rootless.delegatedCgroup.status === 'no') warnings.push(`rootless: no delegated cgroup (${rootless.delegatedCgroup.detail ?? ''})`);
+  }
   return warnings;
 }
 
-/** Everything `husk info` reports. */
-export async function collectHostInfo(): Promise<HostInfo> {
+/** Everything `husk info` reports; `cgroupParent` is where the rootless cgroup check looks (default /husk). */
+export async function collectHostInfo(options: { cgroupParent?: string } = {}): Promise<HostInfo> {
   const status = parseStatus(readText('/proc/self/status') ?? '');
   const privileged = ((BigInt('0x' + (status.get('CapEff') ?? '0')) >> BigInt(CAP_SYS_ADMIN)) & 1n) === 1n;
   const kernel = parseKernelRelease(release());
@@ -193,7 +203,11 @@ export async function collectHostInfo(): Promise<HostInfo> {
       : { status: 'no', detail: `the kernel has no ${kind} namespaces (/proc/self/ns/${kind} is missing)` };
     return { kind, specType: specTypeOf[kind], supported, creatable };
   });
-  const [namespaces, pivotRoot] = await Promise.all([Promise.all(namespaceProbes), probePivotRoot(privileged, addonPath)]);
+  const [namespaces, pivotRoot, rootless] = await Promise.all([
+    Promise.all(namespaceProbes),
+    probePivotRoot(privileged, addonPath),
+    describeRootless({ cgroupParent: options.cgroupParent, addonPath: loaded instanceof Error ? undefined : addonPath }),
+  ]);
 
   const filesystems = readText('/proc/filesystems') ?? '';
   const overlayfs: Probe = /\toverlay$/m.test(filesystems)
@@ -217,6 +231,7 @@ export async function collectHostInfo(): Promise<HostInfo> {
     seccomp: describeSeccomp(status),
     capabilities: describeCapabilities(status, readNumber('/proc/sys/kernel/cap_last_cap')),
     syscalls: describeSyscalls(kernel, loaded),
+    rootless,
   };
   return { ...info, warnings: collectWarnings(info) };
 }

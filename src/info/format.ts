@@ -80,6 +80,29 @@ export function formatHostInfo(info: HostInfo): string {
   ];
   sections.push('Features:\n' + indent(formatTable(['FEATURE', 'AVAILABLE'], featureRows)));
 
+  const rootless = info.rootless;
+  const ranges = (list: { start: number; count: number }[], file: string): string =>
+    list.length === 0 ? `none in ${file}` : `${list.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ')} (${file})`;
+  const helper = (h: { path: string | null; setuid: boolean }, name: string): string =>
+    h.path === null ? `not installed (${name}: Debian/Ubuntu package uidmap)` : `${h.path}${h.setuid ? ' (set-uid root)' : ' (NOT set-uid root)'}`;
+  sections.push(
+    `Rootless (${rootless.active ? 'husk runs rootless now' : 'husk runs as root now; run husk info as the user to see theirs'}, user ${rootless.user ?? `uid ${info.caller.uid}`}):\n` +
+      indent(
+        formatTable(
+          ['WHAT', 'HERE'],
+          [
+            ['state root', rootless.stateRoot],
+            ['subuid ranges', ranges(rootless.subuid, '/etc/subuid')],
+            ['subgid ranges', ranges(rootless.subgid, '/etc/subgid')],
+            ['newuidmap', helper(rootless.newuidmap, 'newuidmap')],
+            ['newgidmap', helper(rootless.newgidmap, 'newgidmap')],
+            ['delegated cgroup', describeProbe(rootless.delegatedCgroup, true)],
+            ['overlay in a user namespace', describeProbe(rootless.overlayInUserNamespace, true)],
+          ],
+        ),
+      ),
+  );
+
   const caps = info.capabilities;
   sections.push(
     'Capabilities (caller):\n' +

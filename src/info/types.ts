@@ -100,6 +100,41 @@ export interface SyscallReport {
   closeRange: Probe;
 }
 
+/** A range of /etc/subuid or /etc/subgid. */
+export interface IdRange {
+  start: number;
+  count: number;
+}
+
+export interface IdMapHelperReport {
+  /** Absolute path, null when not installed. */
+  path: string | null;
+  /** Set-uid root (what it needs to map ids beyond the caller's own). */
+  setuid: boolean;
+}
+
+/** What rootless mode can do on this host, for this caller (`husk info` run as the user who will use it). */
+export interface RootlessReport {
+  /** husk runs rootless now: euid != 0, or uid 0 of a user namespace of its own. */
+  active: boolean;
+  /** The caller's name in /etc/passwd, null when it has none. */
+  user: string | null;
+  /** The state root husk uses by default for this caller. */
+  stateRoot: string;
+  /** The caller's ranges in /etc/subuid and /etc/subgid: ids beyond its own it may map. */
+  subuid: IdRange[];
+  subgid: IdRange[];
+  newuidmap: IdMapHelperReport;
+  newgidmap: IdMapHelperReport;
+  /**
+   * Whether a container of this caller gets a cgroup (a delegated cgroup v2 subtree it may
+   * write, at the default or given --cgroup-parent); no: why, and resource limits are refused.
+   */
+  delegatedCgroup: Probe;
+  /** overlayfs mounted inside a throwaway user namespace (kernel >= 5.11). */
+  overlayInUserNamespace: Probe;
+}
+
 export interface HostInfo {
   schemaVersion: 1;
   husk: {
@@ -123,6 +158,7 @@ export interface HostInfo {
   seccomp: SeccompReport;
   capabilities: CapabilityReport;
   syscalls: SyscallReport;
+  rootless: RootlessReport;
   /** Things a user should know (missing capability, restricted user namespaces...). */
   warnings: string[];
 }

@@ -15,6 +15,7 @@ import {
   loadCgroupManager,
   resolveCgroupsPath,
   validateResources,
+  type LinuxResources,
 } from '../cgroups/index.js';
 import { constants, native } from '../native/index.js';
 import type { CgroupMountSource } from '../plan/container.js';
@@ -43,8 +44,8 @@ import { launchPlan } from './launch.js';
 import { addListenFds, addNotifySocket, makeNotifyDir, openNotifyRelay, type NotifyRelay } from './notify.js';
 import { checkProcSysMountpoints, joinsOwnNetworkNs } from './preflight.js';
 import { saveAppliedResources } from './applied-resources.js';
-import { planIdMapWrites } from './id-maps.js';
-import { adaptSpecForRootless, checkRootlessDeviceRules, checkRootlessProcess, refuseLimitsWithoutCgroup, rootlessCgroup } from './rootless.js';
+import { planIdMapWrites, setgroupsAllowedHere } from './id-maps.js';
+import { adaptSpecForRootless, checkRootlessDeviceRules, checkStateRootOwner, checkRootlessProcess, refuseLimitsWithoutCgroup, rootlessCgroup } from './rootless.js';
 import { writeIdMaps } from './spawn.js';
 import { cgroupOf, ownCgroups } from '../cgroups/detect.js';
 import { inUserNamespace, isRootless, isUnprivilegedUser } from '../sys/rootless.js';
@@ -156,6 +157,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   // Rootless: a user namespace always (added when the config has none), see ./rootless.ts.
   const rootless = isRootless();
   if (rootless) {
+    checkStateRootOwner(rt.root);
     const changes = adaptSpecForRootless(spec);
     if (changes.addedUserNamespace) debug('rootless: added a user namespace mapping uid and gid 0 to the caller\'s own');
     for (const dropped of changes.droppedMountOptions) debug(`rootless: dropped ${dropped} (not mapped in the user namespace)`);
@@ -175,21 +177,25 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   const userNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
   // Checked before anything exists: a mapping this caller may not write fails here.
   const idMaps = userNs ? planIdMapWrites(spec.linux?.uidMappings, spec.linux?.gidMappings) : undefined;
-  let resources = { ...spec.linux?.resources, devices: withDefaultDevices(spec.linux?.resources?.devices) };
+  // Sharing husk's own user namespace (rootless, as root of one), its setgroups rule holds.
+  const setgroups = idMaps?.setgroupsAllowed ?? setgroupsAllowedHere();
+  let resources: LinuxResources = { ...spec.linux?.resources, devices: withDefaultDevices(spec.linux?.resources?.devices) };
   let cgroup: CgroupManager | undefined;
   if (rootless) {
-    checkRootlessProcess(spec, idMaps?.setgroupsAllowed ?? true);
+    checkRootlessProcess(spec, setgroups);
     // No device cgroup without root: refused if a rule would deny something, else not written.
     checkRootlessDeviceRules(spec.linux?.resources?.devices);
-    resources = { ...spec.linux?.resources, devices: [] };
+    resources = { ...spec.linux?.resources };
+    delete resources.devices;
+    // With --systemd-cgroup, systemd (the user's manager, through its bus) decides.
     const placement = rt.systemdCgroup ? { delegated: true as const } : rootlessCgroup(resolveCgroupsPath(spec.linux?.cgroupsPath, id, rt.cgroupParent), layout);
     if (placement.delegated) {
       validateResources(resources, layout);
+      cgroup = newCgroupManager(rt, spec, id, layout);
     } else {
       refuseLimitsWithoutCgroup(resources, placement.why);
       debug(`rootless: no cgroup (${placement.why})`);
     }
-    if (placement.delegated) cgroup = newCgroupManager(rt, spec, id, layout);
   } else {
     validateResources(resources, layout);
     cgroup = newCgroupManager(rt, spec, id, layout);
@@ -203,7 +209,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     noPivot: options.noPivot ?? false,
     preserveFds: listenFds + (options.preserveFds ?? 0),
     lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
-    cgroupMount: cgroup !== undefined ? cgroupMountSource(cgroup, layout) : uncontainedCgroupMountSource(layout, spec),
+    cgroupMount: cgroupMountFor(cgroup, layout, spec, userNs || joinsUserNs(spec) || (rootless && inUserNamespace())),
     rootfsTmpfs: options.generated !== undefined,
     ...(imageLayer === undefined && { home: homeOf(rootfs, spec.process?.user.uid ?? 0) }),
     joinsOwnNetworkNs: joinsOwnNetworkNs(spec),
@@ -211,7 +217,8 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     ...(options.generated !== undefined && { rootfsSymlinks: options.generated.symlinks }),
     ...(imageLayer?.store.rootless && { rootfsOverlay: childOverlay(imageLayer.store, imageLayer.image, rt.root, id, imageLayer.overlayOptions) }),
     ...(options.stdio !== undefined && { stdio: options.stdio }),
-    ...(idMaps !== undefined && { unprivilegedIdMaps: isUnprivilegedUser(), setgroups: idMaps.setgroupsAllowed }),
+    ...(idMaps !== undefined && { unprivilegedIdMaps: isUnprivilegedUser() }),
+    setgroups,
     ...(rootless && { runtimeInUserNs: inUserNamespace() }),
   });
   debug(`plan: ${plan.ops.length} steps, clone flags 0x${plan.cloneFlags.toString(16)}`);
@@ -376,15 +383,27 @@ function newCgroupManager(rt: RuntimeOptions, spec: Spec, id: string, layout: Cg
     : createCgroupManager(resolveCgroupsPath(spec.linux?.cgroupsPath, id, rt.cgroupParent), layout);
 }
 
+const joinsUserNs = (spec: Spec): boolean => (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && n.path !== undefined);
+
 /**
- * /sys/fs/cgroup of a container without a cgroup of its own (rootless, none delegated): a
- * cgroup2 of its cgroup namespace when it has one, else the host's tree bound; on v1 the
- * caller's own cgroup of each hierarchy, as runc gives them.
+ * Where the container's /sys/fs/cgroup comes from. In a user namespace other than the host's
+ * no cgroup2 can be mounted (the kernel's one cgroup2 superblock belongs to the host's user
+ * namespace: EBUSY), so the container's own cgroup directory is bound instead, as runc and
+ * crun fall back to. Without a cgroup of its own (rootless, none delegated): husk's own cgroup
+ * with a cgroup namespace, else the host's tree; on v1 husk's own cgroup of each hierarchy.
  */
-function uncontainedCgroupMountSource(layout: CgroupLayout, spec: Spec): CgroupMountSource {
+function cgroupMountFor(cgroup: CgroupManager | undefined, layout: CgroupLayout, spec: Spec, inUserNs: boolean): CgroupMountSource {
+  if (cgroup !== undefined) {
+    const source = cgroupMountSource(cgroup, layout);
+    const dir = source.kind === 'v2' && inUserNs ? cgroup.v2Directory() : undefined;
+    return dir !== undefined ? { kind: 'bind', hostPath: dir } : source;
+  }
   if (layout.mode === 'v2') {
+    const mount = layout.unifiedMount ?? '/sys/fs/cgroup';
     const cgroupNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup');
-    return cgroupNs ? { kind: 'v2' } : { kind: 'bind', hostPath: layout.unifiedMount ?? '/sys/fs/cgroup' };
+    const own = cgroupOf(ownCgroups(), undefined);
+    if (!cgroupNs || own === undefined) return { kind: 'bind', hostPath: mount };
+    return inUserNs ? { kind: 'bind', hostPath: join(mount, own) } : { kind: 'v2' };
   }
   const own = ownCgroups();
   const hierarchies: { name: string; hostPath: string }[] = [];

@@ -11,6 +11,7 @@ import { sendToSeccompListener } from './seccomp-listener.js';
 import { ContainerError, runcPhrase, runcWords } from './errors.js';
 import { checkProcessSupport, probeHostSecurity } from './host-support.js';
 import { checkPreservedFds } from './inherited-fds.js';
+import { setgroupsAllowedHere } from './id-maps.js';
 import { launchPlan } from './launch.js';
 import type { SpawnedProcess } from './spawn.js';
 import { type ContainerRecord, initAlive, StateStore, toOciState } from './state.js';
@@ -91,7 +92,7 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
     }
     const root = joins.some((j) => j.type === 'mount') ? undefined : hold(`/proc/${init}/root`, 'r');
     // A rootless container's user namespace may deny setgroups(2) (its own gid mapped alone).
-    const setgroups = !joins.some((j) => j.type === 'user') || readSetgroups(init) !== 'deny';
+    const setgroups = joins.some((j) => j.type === 'user') ? readSetgroups(init) !== 'deny' : setgroupsAllowedHere();
     if (!initAlive(record)) throw new ContainerError(`cannot exec in container "${id}": it is stopped, not running`, 'ESTATE');
     const plan = planExec({
       process,

@@ -79,13 +79,7 @@ export function planIdMapWrites(
         }
       });
     }
-    let setgroups = 'allow';
-    try {
-      setgroups = readFileSync('/proc/self/setgroups', 'utf8').trim();
-    } catch {
-      // kernels before 3.19 have no such file
-    }
-    return { ...rootWriter, setgroupsAllowed: setgroups !== 'deny' };
+    return { ...rootWriter, setgroupsAllowed: setgroupsAllowedHere() };
   }
 
   const uid = process.geteuid!();
@@ -101,6 +95,18 @@ export function planIdMapWrites(
     // newgidmap allows setgroups when a range comes from /etc/subgid, denies it otherwise.
     setgroupsAllowed: gidMethod.via === 'helper' && (gidMap ?? []).some((m) => subgids.some((r) => inRange(m, r))),
   };
+}
+
+/**
+ * Whether setgroups(2) works in this process's own user namespace: a namespace made by an
+ * unprivileged user who mapped its own gid alone says "deny", and so do the ones made in it.
+ */
+export function setgroupsAllowedHere(): boolean {
+  try {
+    return readFileSync('/proc/self/setgroups', 'utf8').trim() !== 'deny';
+  } catch {
+    return true; // kernels before 3.19 have no such file
+  }
 }
 
 function describeMapping(m: IdMapping, kind: 'uid' | 'gid'): string {

@@ -17,7 +17,7 @@
  * - rlimits above the caller's hard limits, a lower oom_score_adj and additional groups
  *   where setgroups is denied are refused with what to change, not left to EPERM.
  */
-import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, lstatSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type CgroupLayout, createCgroupManager } from '../cgroups/index.js';
 import { ownCgroups } from '../cgroups/detect.js';
@@ -25,7 +25,29 @@ import { type IdMapping, isMapped } from '../plan/namespaces.js';
 import { SpecError } from '../spec/errors.js';
 import { RLIM_INFINITY, rlimitValue } from '../spec/rlimits.js';
 import type { LinuxDeviceCgroup, LinuxResources, Mount, Spec } from '../spec/types.js';
-import { isUnprivilegedUser } from '../sys/rootless.js';
+import { HuskError } from '../errors.js';
+import { idsOfOwnNamespace, inUserNamespace, isUnprivilegedUser } from '../sys/rootless.js';
+
+/**
+ * A rootless state root must be the caller's own: one under a shared directory ($TMPDIR/husk-UID
+ * when there is no XDG_RUNTIME_DIR) that someone else made first, or that others may write,
+ * would let them tamper with the containers' state. Refused, before anything is written there.
+ */
+export function checkStateRootOwner(root: string): void {
+  let stat;
+  try {
+    stat = lstatSync(root);
+  } catch {
+    return; // made by us, 0700, when the first container is
+  }
+  const uid = process.geteuid!();
+  if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o022) !== 0) {
+    throw new HuskError(
+      `state root ${root} is ${!stat.isDirectory() ? 'not a directory' : stat.uid !== uid ? `owned by uid ${stat.uid}, not by this user (uid ${uid})` : 'writable by others'}: refusing it (set XDG_RUNTIME_DIR, or --root DIR)`,
+      { code: 'EPERM', path: root },
+    );
+  }
+}
 
 /** What adaptSpec did, for the record and the plan. */
 export interface RootlessSpecChanges {
@@ -43,43 +65,65 @@ export interface RootlessSpecChanges {
  */
 export function adaptSpecForRootless(spec: Spec): RootlessSpecChanges {
   const changes: RootlessSpecChanges = { addedUserNamespace: false, droppedMountOptions: [] };
-  if (!isUnprivilegedUser()) return changes;
   const linux = (spec.linux ??= {});
   const namespaces = (linux.namespaces ??= []);
   const userNs = namespaces.find((n) => n.type === 'user');
+  if (!isUnprivilegedUser()) {
+    // Root of a user namespace, and the container shares it: the ids are that namespace's
+    // (`unshare -r` maps one); a config written for the host's root names others.
+    if (userNs === undefined && inUserNamespace()) {
+      const own = (kind: 'uid' | 'gid'): IdMapping[] => idsOfOwnNamespace(kind).map((r) => ({ containerID: r.start, hostID: r.start, size: r.count }));
+      (spec.mounts ?? []).forEach((mount, i) => {
+        const kept = checkMountIds(mount, `mounts[${i}]`, own('uid'), own('gid'), changes.droppedMountOptions);
+        if (kept !== undefined) mount.options = kept;
+      });
+    }
+    return changes;
+  }
   if (userNs === undefined) {
     namespaces.push({ type: 'user' });
     changes.addedUserNamespace = true;
   }
   if (userNs?.path !== undefined) return changes; // joined: its maps are set already
-  if ((linux.uidMappings?.length ?? 0) === 0) linux.uidMappings = [{ containerID: 0, hostID: process.geteuid!(), size: 1 }];
-  if ((linux.gidMappings?.length ?? 0) === 0) linux.gidMappings = [{ containerID: 0, hostID: process.getegid!(), size: 1 }];
+  // Mappings husk chose: the config could not know them, so its unmapped uid=/gid= are dropped.
+  let chosen = changes.addedUserNamespace;
+  if ((linux.uidMappings?.length ?? 0) === 0) {
+    linux.uidMappings = [{ containerID: 0, hostID: process.geteuid!(), size: 1 }];
+    chosen = true;
+  }
+  if ((linux.gidMappings?.length ?? 0) === 0) {
+    linux.gidMappings = [{ containerID: 0, hostID: process.getegid!(), size: 1 }];
+    chosen = true;
+  }
   (spec.mounts ?? []).forEach((mount, i) => {
-    const kept = checkMountIds(mount, `mounts[${i}]`, linux.uidMappings!, linux.gidMappings!, changes);
+    const kept = checkMountIds(mount, `mounts[${i}]`, linux.uidMappings!, linux.gidMappings!, chosen ? changes.droppedMountOptions : undefined);
     if (kept !== undefined) mount.options = kept;
   });
   return changes;
 }
 
-/** runc's rootlessEUIDMount: uid=N and gid=N must name mapped ids (dropped when husk made the namespace). */
-function checkMountIds(mount: Mount, where: string, uids: IdMapping[], gids: IdMapping[], changes: RootlessSpecChanges): string[] | undefined {
+/**
+ * runc's rootlessEUIDMount: uid=N and gid=N must name mapped ids. With `dropped` (a config written
+ * without the namespace it gets), an unmapped one is dropped and listed there instead of refused.
+ */
+function checkMountIds(mount: Mount, where: string, uids: IdMapping[], gids: IdMapping[], dropped: string[] | undefined): string[] | undefined {
   if (mount.options === undefined) return undefined;
-  let dropped = false;
+  let changed = false;
   const kept = mount.options.filter((option) => {
     const match = /^(uid|gid)=(\d+)$/.exec(option);
     if (match === null) return true;
     if (isMapped(match[1] === 'uid' ? uids : gids, Number(match[2]))) return true;
-    if (!changes.addedUserNamespace) {
+    if (dropped === undefined) {
       throw new SpecError(
         `${where}.options`,
         `${option}: ${match[1]} ${match[2]} is not mapped in the container's user namespace (linux.${match[1]}Mappings), so a rootless container cannot mount with it`,
       );
     }
-    changes.droppedMountOptions.push(`${where}: ${option}`);
-    dropped = true;
+    dropped.push(`${where}: ${option}`);
+    changed = true;
     return false;
   });
-  return dropped ? kept : undefined;
+  return changed ? kept : undefined;
 }
 
 /** The caller's hard limits, by RLIMIT_ name, from /proc/self/limits (undefined: unlimited). */

@@ -6,7 +6,8 @@
  * user may not make, limits without a delegated cgroup (this host is hybrid: none can be),
  * rlimits, exec; and nothing left in the user's runtime dir after any of it.
  */
-import { chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/spec/types.js';
@@ -60,9 +61,7 @@ describe('rootless: husk as a user without root', () => {
     // Detached: the init is the user's process on the host; exec enters it as 0 again.
     // Its stdio are a file: the container keeps it open, a pipe would hold execa until it exits.
     const out = join(user.home, 'detached.out');
-    const fd = openSync(out, 'w');
-    const detached = await user.husk(['run', '-d', 'box', '--', 'sleep', '60'], { stdin: 'ignore', stdout: fd, stderr: fd });
-    closeSync(fd);
+    const detached = await user.run(['sh', '-c', `exec "$0" "$1" run -d box -- sleep 60 </dev/null >${out} 2>&1`, process.execPath, user.cli]);
     expect(readFileSync(out, 'utf8')).toBe('');
     expect(detached.exitCode).toBe(0);
     const state = JSON.parse(String((await user.husk(['state', 'box'])).stdout)) as { pid: number; status: string };
@@ -74,6 +73,29 @@ describe('rootless: husk as a user without root', () => {
     expect(exec.stderr).toBe('');
     expect(String(exec.stdout).trim()).toBe('0');
     expect((await user.husk(['delete', '--force', 'box'])).exitCode).toBe(0);
+    expectNothingLeft();
+
+    // A state root someone else made (as $TMPDIR/husk-UID could be, in a shared /tmp) is refused.
+    const foreign = mkdtempSync(join(tmpdir(), 'husk-rootless-foreign-'));
+    chmodSync(foreign, 0o777);
+    try {
+      const refused = await user.husk(['--root', foreign, 'run', '--rm', 'x', '--', 'true']);
+      expect(String(refused.stderr)).toBe(`husk: state root ${foreign} is owned by uid 0, not by this user (uid ${user.uid}): refusing it (set XDG_RUNTIME_DIR, or --root DIR)`);
+      expect(readdirSync(foreign)).toEqual([]);
+    } finally {
+      rmSync(foreign, { recursive: true, force: true });
+    }
+  });
+
+  it('as uid 0 of a user namespace of its own (unshare -r, one id mapped): the container shares it, within its ids and its setgroups "deny"', async () => {
+    const run = await user.run(['unshare', '--user', '--map-root-user', process.execPath, user.cli, 'run', '--rm', 'shared', '--', 'sh', '-c', 'id -u; cat /proc/self/uid_map; ls -n /dev/null']);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const lines = String(run.stdout).split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    expect(lines[0]).toBe('0');
+    expect(lines[1]).toBe(`0 ${user.uid} 1`);
+    // The host's node, bound: mknod is refused in a user namespace.
+    expect(lines[2]).toMatch(/^crw-rw-rw- 1 65534 65534 1, 3 /);
     expectNothingLeft();
   });
 
@@ -203,6 +225,28 @@ describe('rootless: husk as a user without root', () => {
     const device = await user.husk(['run', 'limits'], { cwd: bundle.dir });
     expect(String(device.stderr)).toMatch(/^husk: linux\.resources\.devices\[0\]: a rule denying a device cannot be enforced rootless/);
     expectNothingLeft();
+  });
+
+  it('husk info says what rootless mode can do here: the ranges, the helpers, no delegated cgroup (hybrid), overlay in a user namespace', async () => {
+    const json = await user.husk(['info', '--format', 'json']);
+    expect(json.exitCode).toBe(0);
+    const info = JSON.parse(String(json.stdout)) as { rootless: Record<string, any>; warnings: string[] };
+    expect(info.rootless).toMatchObject({
+      active: true,
+      user: user.name,
+      stateRoot: join(user.runtimeDir, 'husk'),
+      newuidmap: { path: expect.stringMatching(/\/newuidmap$/), setuid: true },
+      newgidmap: { path: expect.stringMatching(/\/newgidmap$/), setuid: true },
+      delegatedCgroup: { status: 'no', detail: expect.stringMatching(/^cgroups here are hybrid, .*resource limits are refused$/) },
+      overlayInUserNamespace: { status: 'yes' },
+    });
+    expect(info.rootless['subuid']).toContainEqual(user.subuid);
+    expect(info.rootless['subgid']).toContainEqual(user.subgid);
+    expect(info.warnings).toContainEqual(expect.stringMatching(/^rootless: no delegated cgroup \(cgroups here are hybrid, .*resource limits are refused\)$/));
+    const table = String((await user.husk(['info'])).stdout);
+    expect(table).toContain(`Rootless (husk runs rootless now, user ${user.name}):`);
+    expect(table).toMatch(new RegExp(`^ {2}subuid ranges +.*${user.subuid!.start}-${user.subuid!.start + user.subuid!.count - 1}.* \\(/etc/subuid\\)$`, 'm'));
+    expect(table).toMatch(/^ {2}overlay in a user namespace +yes/m);
   });
 
   it("an rlimit above the user's hard limit is refused naming it; a uid=/gid= mount option must be mapped", async () => {

@@ -55,6 +55,17 @@ describe('formatHostInfo', () => {
       openat2: { status: 'yes', detail: 'kernel >= 5.6' },
       closeRange: { status: 'yes', detail: 'kernel >= 5.9' },
     },
+    rootless: {
+      active: true,
+      user: 'alice',
+      stateRoot: '/run/user/1000/husk',
+      subuid: [{ start: 100000, count: 65536 }],
+      subgid: [],
+      newuidmap: { path: '/usr/bin/newuidmap', setuid: true },
+      newgidmap: { path: null, setuid: false },
+      delegatedCgroup: { status: 'no', detail: 'cgroups here are hybrid, and only a cgroup v2 subtree can be delegated to a user: containers get no cgroup, resource limits are refused' },
+      overlayInUserNamespace: { status: 'yes', detail: 'mounted in a throwaway user namespace' },
+    },
     warnings: ['not running as root: checks that need root were not made'],
   };
 
@@ -69,6 +80,18 @@ describe('formatHostInfo', () => {
     expect(text).toMatch(/^ {2}seccomp +no$/m);
     expect(text).toContain('unprivileged: no (user.max_user_namespaces is 0)');
     expect(text).toContain('  - not running as root: checks that need root were not made');
+  });
+
+  it('says what rootless mode can do: ranges, helpers, the delegated cgroup, overlay in a user namespace', () => {
+    const text = formatHostInfo(info);
+    expect(text).toContain('Rootless (husk runs rootless now, user alice):');
+    expect(text).toMatch(/^ {2}state root +\/run\/user\/1000\/husk$/m);
+    expect(text).toMatch(/^ {2}subuid ranges +100000-165535 \(\/etc\/subuid\)$/m);
+    expect(text).toMatch(/^ {2}subgid ranges +none in \/etc\/subgid$/m);
+    expect(text).toMatch(/^ {2}newuidmap +\/usr\/bin\/newuidmap \(set-uid root\)$/m);
+    expect(text).toMatch(/^ {2}newgidmap +not installed/m);
+    expect(text).toMatch(/^ {2}delegated cgroup +no \(cgroups here are hybrid.*resource limits are refused\)$/m);
+    expect(text).toMatch(/^ {2}overlay in a user namespace +yes \(mounted in a throwaway user namespace\)$/m);
   });
 
   it('describes probes', () => {
