@@ -4,7 +4,7 @@
  * Hybrid: the v1 directories drive the controllers bound to v1, and the process is also
  * placed in the cgroup2 tree, which drives what is bound there (hugetlb on our hosts).
  */
-import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { native } from '../native/index.js';
 import { constants as osConstants } from 'node:os';
@@ -74,6 +74,13 @@ export interface CgroupManager {
    */
   signalMembers(signal: number, listed?: number[]): number;
   destroy(): Promise<void>;
+  /**
+   * destroy() for the common case of a cgroup no process is left in: one rmdir per hierarchy,
+   * nothing listed, nothing waited for. false when something is still there (a process, a
+   * child cgroup, a directory husk did not make): then killAll() and destroy(). Optional: a
+   * manager without it always takes the long way.
+   */
+  removeIfEmpty?(): boolean;
   toJSON(): SerializedCgroup;
 }
 
@@ -245,6 +252,35 @@ function refuseNonEmpty(dir: string): void {
   }
 }
 
+const dirOf = (dir: string): string => dir.slice(0, dir.lastIndexOf('/'));
+
+/**
+ * The directories of `h.dir` that do not exist yet, outermost first: found from the leaf up
+ * (one mkdir-free stat per level, and most often only the leaf is missing), not by a mkdir
+ * of every level of the path in every hierarchy.
+ */
+function missingDirs(h: CgroupHierarchy): string[] {
+  const missing: string[] = [];
+  for (let dir = h.dir; dir.length > h.mount.length; dir = dirOf(dir)) {
+    if (existsSync(dir)) break;
+    missing.unshift(dir);
+  }
+  return missing;
+}
+
+/** `dir` and its ancestors below `mount`, outermost first (the mount itself included). */
+function ancestorsFrom(mount: string, dir: string): string[] {
+  const dirs: string[] = [];
+  for (let d = dir; d.length >= mount.length; d = dirOf(d)) dirs.unshift(d);
+  return dirs;
+}
+
+/** Whether a cgroup2 directory has every controller of the tree. */
+function hasEveryController(dir: string, controllers: string[]): boolean {
+  const have = new Set((readOptional(dir, 'cgroup.controllers') ?? '').trim().split(/\s+/).filter(Boolean));
+  return controllers.every((c) => have.has(c));
+}
+
 class FsCgroupManager implements CgroupManager {
   readonly placesFirstProcess = false;
 
@@ -281,40 +317,65 @@ class FsCgroupManager implements CgroupManager {
    */
   create(): void {
     try {
-      for (const h of this.hierarchies) {
-        const rel = h.dir.slice(h.mount.length).split('/').filter(Boolean);
-        let current = h.mount;
-        for (const part of rel) {
-          if (h.version === 2) enableControllers(current);
-          const next = join(current, part);
-          let made = false;
-          try {
-            mkdirSync(next);
-            made = true;
-          } catch (err) {
-            if (errnoCode(err) !== 'EEXIST') {
-              const e = err as ErrnoLike;
-              throw new CgroupError(`creating cgroup ${next}: ${e.code ?? String(err)}`, { path: next, code: e.code, errno: e.errno, step: 'create', cause: err });
-            }
-            if (next === h.dir) refuseNonEmpty(next);
-          }
-          if (made) {
-            h.createdDirs.push(next);
-            // A new v1 cpuset has empty cpus/mems and refuses tasks: inherit the parent's.
-            if (h.version === 1 && h.controllers.includes('cpuset')) {
-              for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-                if (readCgroupFile(next, file).trim() === '') writeCgroupFile(next, file, readCgroupFile(current, file).trim() || '\n');
-              }
-            }
-          }
-          current = next;
-        }
-      }
+      for (const h of this.hierarchies) this.createIn(h);
     } catch (err) {
       this.removeCreatedNow();
       throw err;
     }
     this.claim();
+  }
+
+  /**
+   * Makes the directories of `h.dir` that are missing, outermost first. A parent removed
+   * meanwhile (the last container beneath it deleted, taking the parent it had made) is
+   * looked for again, a few times.
+   */
+  private createIn(h: CgroupHierarchy): void {
+    for (let attempt = 1; ; attempt++) {
+      const missing = missingDirs(h);
+      if (h.version === 2) this.enableAbove(h, missing[0] ?? h.dir);
+      if (missing.length === 0) return refuseNonEmpty(h.dir);
+      let parentGone = false;
+      for (const next of missing) {
+        if (h.version === 2 && next !== missing[0]) enableControllers(dirOf(next));
+        try {
+          mkdirSync(next);
+        } catch (err) {
+          const code = errnoCode(err);
+          if (code === 'ENOENT' && attempt < 3) {
+            parentGone = true;
+            break;
+          }
+          if (code !== 'EEXIST') {
+            const e = err as ErrnoLike;
+            throw new CgroupError(`creating cgroup ${next}: ${e.code ?? String(err)}`, { path: next, code: e.code, errno: e.errno, step: 'create', cause: err });
+          }
+          // Made meanwhile by someone else: theirs, not ours to remove.
+          if (next === h.dir) refuseNonEmpty(next);
+          continue;
+        }
+        h.createdDirs.push(next);
+        // A new v1 cpuset has empty cpus/mems and refuses tasks: inherit the parent's.
+        if (h.version === 1 && h.controllers.includes('cpuset')) {
+          for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+            if (readCgroupFile(next, file).trim() === '') writeCgroupFile(next, file, readCgroupFile(dirOf(next), file).trim() || '\n');
+          }
+        }
+      }
+      if (!parentGone) return;
+    }
+  }
+
+  /**
+   * cgroup2: a directory has a controller only if its parent enables it (runc enables every
+   * available one at each level). A parent that has every controller of the tree already got
+   * them from all its ancestors: only the parent itself is left to enable them for its child.
+   */
+  private enableAbove(h: CgroupHierarchy, dir: string): void {
+    const parent = dirOf(dir);
+    if (this.layout.v2Controllers.length === 0) return;
+    if (hasEveryController(parent, this.layout.v2Controllers)) return enableControllers(parent);
+    for (const ancestor of ancestorsFrom(h.mount, parent)) enableControllers(ancestor);
   }
 
   /** From now on the cgroup is this container's (see SerializedCgroup.claimed). */
@@ -552,6 +613,20 @@ class FsCgroupManager implements CgroupManager {
     if (first !== undefined) throw first;
   }
 
+  removeIfEmpty(): boolean {
+    if (!this.claimed) return true; // not ours: destroy() leaves it alone too
+    if (!this.hierarchies.every((h) => h.createdDirs.includes(h.dir))) return false;
+    for (const h of this.hierarchies) {
+      try {
+        rmdirSync(h.dir);
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') return false; // EBUSY: processes; ENOTEMPTY: child cgroups
+      }
+    }
+    for (const h of this.hierarchies) for (const d of [...h.createdDirs].reverse()) if (d !== h.dir) rmdirQuiet(d);
+    return true;
+  }
+
   toJSON(): SerializedCgroup {
     return {
       version: 1,
@@ -582,9 +657,9 @@ function hugepageSizes(): string[] {
   return pageSizesCache;
 }
 
-export function createCgroupManager(path: string, layout: CgroupLayout = detectCgroups()): CgroupManager {
-  const own = path.startsWith('/') ? undefined : ownCgroups();
-  return new FsCgroupManager(path, layout, hierarchiesFor(path, layout, own), false);
+/** `own`: the caller's /proc/self/cgroup when it has read it already (a relative path needs it). */
+export function createCgroupManager(path: string, layout: CgroupLayout = detectCgroups(), own?: ProcCgroupEntry[]): CgroupManager {
+  return new FsCgroupManager(path, layout, hierarchiesFor(path, layout, path.startsWith('/') ? undefined : (own ?? ownCgroups())), false);
 }
 
 /**
@@ -670,6 +745,11 @@ class SystemdCgroupManager implements CgroupManager {
 
   signalMembers(signal: number, listed?: number[]): number {
     return this.files.signalMembers(signal, listed);
+  }
+
+  /** The unit has to be stopped first: never the shortcut. */
+  removeIfEmpty(): boolean {
+    return false;
   }
 
   /** Stops the unit (systemd removes its cgroup), then whatever a crash may have left. */

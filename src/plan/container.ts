@@ -37,6 +37,14 @@ export interface ContainerPlanInput {
   /** /proc/sys/kernel/cap_last_cap of the host. */
   lastCap: number;
   cgroupMount: CgroupMountSource;
+  /**
+   * The `tasks` files of the container's v1 cgroups. The child moves itself there ("0": the
+   * writing thread, and it is the only one) right after the clone: the kernel then takes no
+   * cgroup_threadgroup_rwsem, whose writer waits for an RCU grace period (6 to 12 ms here) when
+   * the runtime writes a pid to cgroup.procs. Not when clone3 makes a user namespace: the child
+   * could not write a host file then, and the runtime places it (Plan.joinsCgroup false).
+   */
+  cgroupTasks?: string[];
   /** The rootfs is an empty directory to cover with a private tmpfs (the embedded default). */
   rootfsTmpfs?: boolean;
   /**
@@ -149,6 +157,8 @@ export function planContainer(input: ContainerPlanInput): Plan {
   const deferDumpable = userNs && (input.unprivilegedIdMaps ?? false);
   if (!deferDumpable) ops.push(dumpableOff);
   ops.push({ kind: 'pdeathsig', signal: 9 }); // a runtime killed mid-create takes its child along
+  const joinsCgroup = (input.cgroupTasks ?? []).length > 0 && (cloneFlags & cloneFlagOf.user) === 0;
+  if (joinsCgroup) for (const path of input.cgroupTasks!) ops.push({ kind: 'write_file', path, content: '0', create: false });
   ops.push({ kind: 'sync', point: SyncPoint.AfterClone });
   if (deferDumpable && !joinFirst) ops.push(dumpableOff);
   // Opened now, while the child still has the runtime's credentials: as the
@@ -231,7 +241,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
   for (const hook of hooks.startContainer ?? []) ops.push(hookOp('startContainer', hook));
   if (process.noNewPrivileges && !notify) ops.push(...seccompOps(linux.seccomp));
   ops.push({ kind: 'exec', file, args: process.args, env });
-  return { cloneFlags, ops, ...(detached.length > 0 && { detachedMounts: detached }) };
+  return { cloneFlags, ops, ...(detached.length > 0 && { detachedMounts: detached }), ...(joinsCgroup && { joinsCgroup }) };
 }
 
 /**

@@ -37,13 +37,12 @@ import { sendToSeccompListener } from './seccomp-listener.js';
 import { prepareDetachedMounts } from './detached-mounts.js';
 import { ContainerError, runcPhrase, runcWords } from './errors.js';
 import { runHooks, runHooksWarnOnly } from './hooks.js';
-import { checkSpecSupport } from './host-support.js';
+import { checkSpecSupport, lastCapability } from './host-support.js';
 import { type ImageRunOptions, imageSpec, withStoreUserNamespace } from './image-spec.js';
 import { checkPreservedFds } from './inherited-fds.js';
 import { launchPlan } from './launch.js';
 import { addListenFds, addNotifySocket, makeNotifyDir, openNotifyRelay, type NotifyRelay } from './notify.js';
 import { checkProcSysMountpoints, joinsOwnNetworkNs } from './preflight.js';
-import { saveAppliedResources } from './applied-resources.js';
 import { planIdMapWrites, setgroupsAllowedHere } from './id-maps.js';
 import { adaptSpecForRootless, checkRootlessDeviceRules, checkStateRootOwner, checkRootlessProcess, refuseLimitsWithoutCgroup, rootlessCgroup } from './rootless.js';
 import { writeIdMaps } from './spawn.js';
@@ -201,6 +200,10 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     cgroup = newCgroupManager(rt, spec, id, layout);
   }
   const gatePath = store.gatePath(id);
+  // The child is born in its cgroup2 cgroup (clone3 CLONE_INTO_CGROUP: pure v2, and the cgroup2
+  // tree of a hybrid host) and moves itself into its v1 ones: no cgroup.procs write by us, no
+  // moment outside its limits. A systemd scope is made with its first process instead.
+  const bornInCgroup = cgroup !== undefined && !cgroup.placesFirstProcess;
   const plan = planContainer({
     spec,
     rootfs,
@@ -208,8 +211,9 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     gatePath,
     noPivot: options.noPivot ?? false,
     preserveFds: listenFds + (options.preserveFds ?? 0),
-    lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+    lastCap: lastCapability(),
     cgroupMount: cgroupMountFor(cgroup, layout, spec, userNs || joinsUserNs(spec) || (rootless && inUserNamespace())),
+    ...(bornInCgroup && { cgroupTasks: v1TasksFiles(cgroup!) }),
     rootfsTmpfs: options.generated !== undefined,
     ...(imageLayer === undefined && { home: homeOf(rootfs, spec.process?.user.uid ?? 0) }),
     joinsOwnNetworkNs: joinsOwnNetworkNs(spec),
@@ -240,40 +244,41 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   let init: ChildHandle | undefined;
   let cgroupFd: number | undefined;
   let trees: number[] = [];
-  /** The init's pid and start time, in state.json from the moment it exists. */
+  /** The init's pid and start time, written with the next state (create hooks, or created). */
   const recordInit = (pid: number): void => {
     record.pid = pid;
     record.pidStartTime = procStat(pid)?.startTime;
-    store.write(record);
   };
+  const createHooks = [spec.hooks?.prestart, spec.hooks?.createRuntime, spec.hooks?.createContainer].some((hooks) => (hooks?.length ?? 0) > 0);
   try {
-    store.write(record);
+    // Until state.json exists, the claimed directory reads as a container being created,
+    // and delete removes it with what is inside (the gate, a generated rootfs, the notify socket).
     trees = await prepareDetachedMounts(plan);
     if (options.generated !== undefined) mkdirSync(rootfs, { mode: 0o755 });
     if (options.notifySocket !== undefined) makeNotifyDir(store.dir(id));
+    native.mkfifo(gatePath, 0o622);
+    cgroup?.create();
+    // The "creating" state, written once: what delete undoes after a killed create, the cgroup
+    // directories just made and the image layer about to be (removing a layer never made is a no-op).
+    if (cgroup !== undefined) record.cgroup = cgroup.toJSON();
+    if (imageLayer !== undefined) record.image = { id: imageLayer.image.id, store: imageLayer.store.root, layer: imageLayer.store.containerLayerDir(rt.root, id) };
+    store.write(record);
     if (imageLayer !== undefined) {
       const layer = imageLayer.store.createContainerLayer(rt.root, id, imageLayer.image);
-      record.image = { id: imageLayer.image.id, store: imageLayer.store.root, layer: layer.dir };
-      store.write(record);
       imageLayer.anonymousVolumes.forEach((_, i) => mkdirSync(`${layer.dir}/volumes/${i}`, { recursive: true, mode: 0o755 }));
       // Rootless, the child mounts it, in the user namespace that owns its mount namespace.
       if (!imageLayer.store.rootless) native.mountOverlay(layer.merged, layer.lowers, layer.upper, layer.work, imageLayer.overlayOptions);
       debug(`rootfs: overlay of ${layer.lowers.length} layers on ${layer.merged}${imageLayer.store.rootless ? ', mounted by the init' : ''}`);
     }
-    native.mkfifo(gatePath, 0o622);
     if (cgroup !== undefined) {
-      cgroup.create();
-      // Again, now that it knows which directories it made: delete removes those too.
-      record.cgroup = cgroup.toJSON();
-      store.write(record);
       await cgroup.apply(resources);
-      saveAppliedResources(store.dir(id), resources);
+      record.resources = resources;
       debug(`cgroup ${cgroup.path} created`);
     }
-    // On a pure v2 host the child is born in its cgroup (clone3 CLONE_INTO_CGROUP):
-    // no cgroup.procs write, and never a moment outside its limits.
-    const v2Dir = cgroup !== undefined && layout.mode === 'v2' && !cgroup.placesFirstProcess ? cgroup.v2Directory() : undefined;
+    const v2Dir = bornInCgroup ? cgroup!.v2Directory() : undefined;
     cgroupFd = v2Dir !== undefined ? openSync(v2Dir, 'r') : undefined;
+    // Placed by us: in a systemd scope, or in v1 cgroups the child could not write itself into.
+    const placeChild = cgroup !== undefined && (!bornInCgroup || (layout.mode !== 'v2' && !plan.joinsCgroup));
     init = await launchPlan(
       plan,
       {
@@ -281,7 +286,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
         onSyncPoint: async (point, child) => {
           if (point === SyncPoint.AfterClone) {
             init = child;
-            if (cgroupFd === undefined) await cgroup?.addProcess(child.pid);
+            if (placeChild) await cgroup!.addProcess(child.pid);
             // With clone3's CLONE_NEWUSER the child is in its user namespace already;
             // otherwise it makes it later and stops at IdMaps.
             if (idMaps !== undefined && (plan.cloneFlags & constants.CLONE_NEWUSER) !== 0) writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings, idMaps);
@@ -290,6 +295,8 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
           } else if (point === SyncPoint.IdMaps) {
             writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings, idMaps);
           } else if (point === SyncPoint.CreateHooks) {
+            // Hooks run for as long as they like, and may ask `husk state`: the init is on record first.
+            if (createHooks) store.write(record);
             moveNetDevices(spec.linux?.netDevices, record.pid ?? child.pid);
             const state = toOciState(record, 'creating');
             await runHooks('prestart', spec.hooks?.prestart, state);
@@ -298,6 +305,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
             return Buffer.from(JSON.stringify(state));
           } else if (point === SyncPoint.Ready) {
             record.phase = 'created';
+            if (cgroup !== undefined) record.cgroup = cgroup.toJSON(); // a systemd scope exists from the first process on
             store.write(record);
             if (options.pidFile !== undefined) writePidFile(options.pidFile, record.pid ?? child.pid);
             debug(`init ${record.pid} waits at the start gate`);
@@ -425,6 +433,16 @@ function cgroupMountFor(cgroup: CgroupManager | undefined, layout: CgroupLayout,
     const root = layout.mountRoots[mount] ?? '/';
     return join(mount, root !== '/' && (path === root || path.startsWith(`${root}/`)) ? path.slice(root.length) : path);
   }
+}
+
+/** The `tasks` files of the container's v1 cgroups (every hierarchy but the cgroup2 tree). */
+function v1TasksFiles(cgroup: CgroupManager): string[] {
+  const v2 = cgroup.v2Directory();
+  return cgroup
+    .procsFiles()
+    .map((file) => dirname(file))
+    .filter((dir) => dir !== v2)
+    .map((dir) => `${dir}/tasks`);
 }
 
 /** Where the container's /sys/fs/cgroup comes from: its own cgroup on each hierarchy. */
@@ -598,13 +616,16 @@ export async function deleteContainer(rt: RuntimeOptions, id: string, force = fa
       throw new ContainerError(`cannot delete container ${id} that is not stopped: ${status} (stop it first, or use --force)`, 'ESTATE');
     }
     const cgroup = managerOf(record);
-    signalInit(record, osConstants.signals.SIGKILL);
-    if (cgroup !== undefined) {
-      if (status === 'paused') await cgroup.thaw().catch(() => {});
-      await cgroup.killAll(osConstants.signals.SIGKILL);
+    // Stopped, with nothing left in its cgroup (the common case): one rmdir per hierarchy.
+    if (!(status === 'stopped' && cgroup?.removeIfEmpty?.() === true)) {
+      signalInit(record, osConstants.signals.SIGKILL);
+      if (cgroup !== undefined) {
+        if (status === 'paused') await cgroup.thaw().catch(() => {});
+        await cgroup.killAll(osConstants.signals.SIGKILL);
+      }
+      if (!(await waitExited(record, 10_000))) throw new ContainerError(`container "${id}": init ${record.pid} did not die`, 'ESTATE');
+      await cgroup?.destroy();
     }
-    if (!(await waitExited(record, 10_000))) throw new ContainerError(`container "${id}": init ${record.pid} did not die`, 'ESTATE');
-    await cgroup?.destroy();
     if (record.image !== undefined) removeImageLayer(record.image);
     if (record.phase === 'created') {
       await runHooksWarnOnly('poststop', record.hooks?.poststop, toOciState(record, 'stopped'), warnTo(rt));

@@ -9,7 +9,7 @@ import { FdKind } from './channel.js';
 import { deliverConsole } from './console.js';
 import { sendToSeccompListener } from './seccomp-listener.js';
 import { ContainerError, runcPhrase, runcWords } from './errors.js';
-import { checkProcessSupport, probeHostSecurity } from './host-support.js';
+import { checkProcessSupport, lastCapability } from './host-support.js';
 import { checkPreservedFds } from './inherited-fds.js';
 import { setgroupsAllowedHere } from './id-maps.js';
 import { launchPlan } from './launch.js';
@@ -59,7 +59,7 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
   if (options.user !== undefined) process.user = { ...process.user, ...options.user };
   if (options.tty !== undefined) process.terminal = options.tty;
   if (options.noNewPrivileges) process.noNewPrivileges = true;
-  checkProcessSupport(process, options.process !== undefined ? '' : 'process', probeHostSecurity());
+  checkProcessSupport(process, options.process !== undefined ? '' : 'process');
   if (process.terminal && options.consoleSocket === undefined && options.onConsole === undefined) {
     throw new ContainerError('exec with a terminal needs --console-socket, or to run attached (husk exec -t)', 'EINVAL');
   }
@@ -97,7 +97,7 @@ export async function execInContainer(rt: RuntimeOptions, id: string, options: E
     const plan = planExec({
       process,
       joins,
-      lastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+      lastCap: lastCapability(),
       seccomp: record.seccomp,
       preserveFds: options.preserveFds ?? 0,
       setgroups,

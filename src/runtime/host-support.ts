@@ -37,23 +37,40 @@ export function probeHostSecurity(): HostSecurity {
   };
 }
 
+let lastCap: number | undefined;
+
+/** The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap), read once per process. */
+export function lastCapability(): number {
+  return (lastCap ??= Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')));
+}
+
+/** The host's facts, probed only when a property needs them (most configs name no label). */
+type HostFacts = HostSecurity | (() => HostSecurity);
+
+function lazily(host: HostFacts): () => HostSecurity {
+  if (typeof host !== 'function') return () => host;
+  let probed: HostSecurity | undefined;
+  return () => (probed ??= host());
+}
+
 /** A property that cannot be applied, as a SpecError `<jsonPath>: cannot be applied: <why>`. */
 function refuse(jsonPath: string, why: string): never {
   throw new SpecError(jsonPath, `cannot be applied: ${why}`);
 }
 
 /** The security labels of a process (a container's, or one `husk exec` runs). */
-export function checkProcessSupport(process: Process, jsonPath: string, host: HostSecurity): void {
+export function checkProcessSupport(process: Process, jsonPath: string, hostFacts: HostFacts = probeHostSecurity): void {
   const at = (key: string): string => (jsonPath === '' ? key : `${jsonPath}.${key}`);
+  const host = lazily(hostFacts);
   // An empty label means none, as runc reads it.
   if (process.apparmorProfile) {
     refuse(
       at('apparmorProfile'),
-      host.apparmor ? 'husk does not apply AppArmor profiles' : 'AppArmor is not enabled on this host (/sys/module/apparmor/parameters/enabled)',
+      host().apparmor ? 'husk does not apply AppArmor profiles' : 'AppArmor is not enabled on this host (/sys/module/apparmor/parameters/enabled)',
     );
   }
   if (process.selinuxLabel) {
-    refuse(at('selinuxLabel'), host.selinux ? 'husk does not apply SELinux labels' : 'SELinux is not enabled on this host (no selinuxfs)');
+    refuse(at('selinuxLabel'), host().selinux ? 'husk does not apply SELinux labels' : 'SELinux is not enabled on this host (no selinuxfs)');
   }
 }
 
@@ -61,15 +78,16 @@ export function checkProcessSupport(process: Process, jsonPath: string, host: Ho
  * Every property of the config that this host (or husk) cannot apply: throws the
  * first as a SpecError. Returns the warnings for what is accepted but ignored.
  */
-export function checkSpecSupport(spec: Spec, host: HostSecurity = probeHostSecurity()): string[] {
+export function checkSpecSupport(spec: Spec, hostFacts: HostFacts = probeHostSecurity): string[] {
   const warnings: string[] = [];
+  const host = lazily(hostFacts);
   if (spec.process !== undefined) checkProcessSupport(spec.process, 'process', host);
   const linux = spec.linux ?? {};
   if (linux.mountLabel) {
-    refuse('linux.mountLabel', host.selinux ? 'husk does not apply SELinux mount labels' : 'SELinux is not enabled on this host (no selinuxfs)');
+    refuse('linux.mountLabel', host().selinux ? 'husk does not apply SELinux mount labels' : 'SELinux is not enabled on this host (no selinuxfs)');
   }
   if (linux.intelRdt !== undefined) {
-    refuse('linux.intelRdt', host.resctrl ? 'husk does not drive Intel RDT (resctrl)' : 'no resctrl filesystem is mounted on this host (Intel RDT)');
+    refuse('linux.intelRdt', host().resctrl ? 'husk does not drive Intel RDT (resctrl)' : 'no resctrl filesystem is mounted on this host (Intel RDT)');
   }
   if (linux.resources?.memory?.kernel !== undefined) {
     // Linux 5.16 deprecated kmem.limit_in_bytes and 6.1 stopped enforcing it; runc ignores it too.

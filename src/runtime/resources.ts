@@ -1,12 +1,11 @@
 /**
  * What the runtime does to a live container's cgroup (runc pause, resume, update,
  * events): thin functions over containerCgroup() and the cgroup manager; `update` merges
- * into the resources last applied (applied-resources.ts) as runc merges into its saved config.
+ * into the resources last applied (the state's `resources`) as runc merges into its saved config.
  */
 import { CgroupError, type CgroupStats, detectCgroups, type LinuxResources, validateResources } from '../cgroups/index.js';
 import type { ContainerStatus } from '../spec/types.js';
 import { containerCgroup, type RuntimeOptions } from './container.js';
-import { loadAppliedResources, saveAppliedResources } from './applied-resources.js';
 import { ContainerError, runcPhrase, runcWords } from './errors.js';
 import { StateStore } from './state.js';
 
@@ -107,12 +106,14 @@ export async function updateContainer(rt: RuntimeOptions, id: string, patch: Lin
   checkSections(patch);
   return withCgroup(rt, id, async ({ status, cgroup }, store) => {
     if (status === 'stopped') refuse('update', id, status, runcPhrase.notRunning);
-    const current = loadAppliedResources(store.dir(id));
+    const record = store.read(id);
+    // {} for a container whose state predates the record of its resources.
+    const current = record.resources ?? {};
     const { merged, ignored } = mergeResources(current, patch);
     validateResources(merged, layout);
     const { devices: _devices, ...withoutDevices } = merged;
     await cgroup.apply(withoutDevices);
-    saveAppliedResources(store.dir(id), merged);
+    store.write({ ...record, resources: merged });
     return { applied: merged, ignored };
   });
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, native } from '../native/index.js';
+import type { LinuxResources } from '../cgroups/index.js';
 import type { ContainerStatus, Hook, LinuxSeccomp, Process, State } from '../spec/types.js';
 import { ContainerError, runcPhrase, runcWords } from './errors.js';
 
@@ -20,6 +20,8 @@ export interface ContainerRecord {
   created: string;
   /** The cgroup manager's own serialization (src/cgroups). */
   cgroup?: unknown;
+  /** The resources last applied to the cgroup (at create, then by update), which update merges into. */
+  resources?: LinuxResources;
   /** The container's process config: what `exec` starts from. */
   process?: Process;
   /** The container's linux.seccomp: `exec` installs the same filter. */
@@ -105,8 +107,15 @@ export class StateStore {
     }
   }
 
+  /** Removes the container's directory: most often only state.json is left in it. */
   remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    const dir = this.dir(id);
+    try {
+      unlinkSync(join(dir, 'state.json'));
+      rmdirSync(dir);
+    } catch {
+      rmSync(dir, { recursive: true, force: true }); // the gate, a notify socket, a generated rootfs...
+    }
   }
 
   /**
@@ -156,22 +165,37 @@ function sameInode(fd: number, path: string): boolean {
   }
 }
 
+let temps = 0;
+
 /**
- * Writes `file` atomically: a temp file of a name no one else uses (created with
- * O_EXCL, so nothing planted there is followed), then rename over the file.
+ * Writes `file` atomically: a temp file of a name no one else uses (this process's pid and
+ * a counter; created with O_EXCL, so nothing planted there is followed, and a name taken,
+ * left by a dead process of the same pid, is passed over), then rename over the file.
  */
 export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    writeFileSync(temp, data, { mode, flag: 'wx' });
-    renameSync(temp, file);
-  } catch (error) {
+  for (let tries = 1; ; tries++) {
+    const temp = `${file}.${process.pid}.${++temps}.tmp`;
     try {
-      unlinkSync(temp);
-    } catch {
-      // never made, or renamed
+      writeFileSync(temp, data, { mode, flag: 'wx' });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EEXIST') {
+        if (tries < 100) continue;
+        throw error;
+      }
+      try {
+        unlinkSync(temp); // made, but the write failed (ENOSPC...)
+      } catch {
+        // never made
+      }
+      throw error;
     }
-    throw error;
+    try {
+      renameSync(temp, file);
+      return;
+    } catch (error) {
+      unlinkSync(temp);
+      throw error;
+    }
   }
 }
 
