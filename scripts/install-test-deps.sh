@@ -24,6 +24,7 @@ wanted=(
   "/bin/busybox busybox-static"
   "ip iproute2"
   "hyperfine hyperfine"
+  "strace strace"
 )
 missing=()
 for entry in "${wanted[@]}"; do
