@@ -6,6 +6,7 @@
  *   --warmup N        unmeasured runs/rounds first (default 2 / 1)
  *   --only LIST       sections to run, comma-separated: run,phases,batch,api,ps,rss,engines (default all)
  *   --json FILE       also write every sample as JSON
+ *   --write FILE      also put the report into FILE (BENCHMARKS.md), between its bench:begin/end markers
  *
  * Needs root. Installs nothing: runc and crun are used when present
  * (apt-get install -y runc crun). The measured husk is `node dist/cli.js`
@@ -20,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchEngines } from './engines.js';
 import { rotated, summarize, type Summary, timed, type Timed } from './measure.js';
+import { issue15Targets, spliceReport, targetsTable } from './targets.js';
 import { type Runtime, externalRuntime, huskCli, huskEnv, huskRuntime, installHint, repoRoot, verbs } from './runtimes.js';
 import {
   type Bundles,
@@ -40,6 +42,7 @@ interface Options {
   batchWarmup: number;
   only: Set<string>;
   json?: string;
+  write?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -61,6 +64,9 @@ function parseOptions(argv: string[]): Options {
       i++;
     } else if (flag === '--json') {
       options.json = value;
+      i++;
+    } else if (flag === '--write') {
+      options.write = value;
       i++;
     } else throw new Error(`unknown option ${flag} (see the header of scripts/bench/index.ts)`);
   }
@@ -487,27 +493,8 @@ function report(bench: Bench, options: Options, started: Date): string {
   lines.push('### (7) Floors', '', '| floor | unit | median (min–max) |', '|---|---|---|');
   for (const [label, key, unit] of floorRows) if (cell(key) !== undefined) lines.push(`| ${label} | ${unit} | ${format(cell(key), unit)} |`);
   lines.push('');
-  const m = (key: string): number => cell(key)?.median ?? NaN;
-  const t = (v: number, digits = 2): string => (Number.isNaN(v) ? '–' : v.toFixed(digits));
-  const targetRows: [string, string, string, boolean | undefined][] = [];
-  const check = (v: number, limit: number): boolean | undefined => (Number.isNaN(v) ? undefined : v <= limit);
-  const runRatio = m('run.wall.husk') / m('run.wall.runc');
-  targetRows.push(['CLI `run` wall ≤ 1.3× runc', `${t(runRatio)}×`, '1.3×', check(runRatio, 1.3)]);
-  const own = m('run.wall.husk') - m('run.wall.node-e-0');
-  targetRows.push(['husk\'s own work above `node -e 0` < 10 ms', `${t(own, 1)} ms`, '10 ms', check(own, 10)]);
-  const ownBeyondUnshare = own - m('run.wall.unshare');
-  targetRows.push(['  (of which beyond the unshare floor)', `${t(ownBeyondUnshare, 1)} ms`, '', undefined]);
-  const apiVsCrun = m('api.total.husk') / m('api.total.crun');
-  targetRows.push(['API per container ≤ 0.5× `crun run`', `${t(apiVsCrun)}×`, '0.5×', check(apiVsCrun, 0.5)]);
-  const apiVsUnshare = m('api.total.husk') / m('api.unshare');
-  targetRows.push(['API per container ≤ 2× the unshare floor', `${t(apiVsUnshare)}×`, '2×', check(apiVsUnshare, 2)]);
-  const psRatio = m('ps.husk') / m('ps.runc');
-  targetRows.push(['`husk ps` ≤ `runc ps`', `${t(psRatio)}×`, '1×', check(psRatio, 1)]);
-  const rssRatio = m('run.rss.husk') / m('run.rss.node-e-0');
-  targetRows.push(['CLI peak RSS ≤ 1.2× `node -e 0`', `${t(rssRatio)}×`, '1.2×', check(rssRatio, 1.2)]);
-  lines.push('### Targets (issue 7)', '', '| target | measured | limit | met |', '|---|---|---|---|');
-  for (const [label, value, limit, met] of targetRows) lines.push(`| ${label} | ${value} | ${limit} | ${met === undefined ? (limit === '' ? '' : 'not measured') : met ? 'yes' : '**no**'} |`);
-  lines.push('');
+  lines.push('### Targets of issue 15 (the per-verb ones are under (0))', '');
+  lines.push(...targetsTable(issue15Targets((key) => cell(key)?.median ?? NaN)), '');
   lines.push('Notes:');
   lines.push(`- every container's cgroup is beneath the bench's own: linux.cgroupsPath = ${bench.cgroupBase}/c<i> (one absolute path, identical for all three runtimes).`);
   if (bench.mntns !== undefined) {
@@ -549,6 +536,7 @@ async function main(): Promise<void> {
     const text = report(bench, options, started);
     process.stdout.write(text + '\n');
     if (options.json !== undefined) writeFileSync(options.json, JSON.stringify({ started, samples, notes }, null, 1) + '\n');
+    if (options.write !== undefined) writeFileSync(options.write, spliceReport(readFileSync(options.write, 'utf8'), text, options.write));
   } finally {
     if (!interrupted) await bench.cleanUp();
   }
