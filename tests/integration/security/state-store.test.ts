@@ -5,7 +5,7 @@
  * followed; the state root is 0700.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,10 +82,14 @@ describe('the state lock', () => {
       ran = true;
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    // delete + create of the same id, by others: the new directory is locked by its creator
+    // delete + create of the same id, by others: the new directory is locked by its creator. It is
+    // locked before it appears at the path (made aside, renamed into place), or withLock's next try
+    // could take it first.
+    const replacement = `${store.dir(id)}.new`;
+    mkdirSync(replacement);
+    const newHolder = await holdLock(replacement);
     rmSync(store.dir(id), { recursive: true });
-    mkdirSync(store.dir(id));
-    const newHolder = await holdLock(store.dir(id));
+    renameSync(replacement, store.dir(id));
     await release(oldHolder);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(ran).toBe(false); // the lock it got was the old directory's: it tried again
