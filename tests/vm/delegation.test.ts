@@ -40,7 +40,9 @@ const subdirs = (dir: string) => readdirSync(dir, { withFileTypes: true }).filte
 describe.skipIf(!isV2)('a caller whose own cgroup holds processes (pure v2)', () => {
   afterAll(async () => {
     for (const pid of sleepers) process.kill(pid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
+    // A killed process leaves its cgroup once reaped: wait for that (bounded), not a fixed 100 ms (too short under TCG).
+    const populated = (): boolean => made.some((dir) => existsSync(dir) && readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() !== '');
+    for (const deadline = Date.now() + 10_000; populated() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
     for (const dir of made.reverse()) rmdirSync(dir);
     for (const b of bundles) await b.cleanup();
   });
