@@ -117,7 +117,10 @@ export class ImageStore {
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     for (const dir of ['blobs/sha256', 'layers', 'images', 'containers', 'tmp']) mkdirSync(this.path(dir), { recursive: true, mode: 0o700 });
     if (!existsSync(this.path(XATTRS_FILE)) && readdirSync(this.path('layers')).length === 0) {
-      writeFileSync(this.path(XATTRS_FILE), `${this.rootless ? 'user' : 'trusted'}\n`, { mode: 0o600 });
+      // In one rename: another husk making the same store at once reads it meanwhile.
+      const temp = this.path('tmp', `${process.pid}.${randomBytes(6).toString('hex')}.${XATTRS_FILE}`); // named as tempDir's: live while we are
+      writeFileSync(temp, `${this.rootless ? 'user' : 'trusted'}\n`, { mode: 0o600 });
+      renameSync(temp, this.path(XATTRS_FILE));
     }
     this.readOverlayXattrs(); // a store of the other kind is refused before anything changes in it
   }
