@@ -4,7 +4,7 @@
  *   --runs N          measured runs of each single-command benchmark (default 15)
  *   --rounds N        measured rounds of each 50-container benchmark (default 5)
  *   --warmup N        unmeasured runs/rounds first (default 2 / 1)
- *   --only LIST       sections to run, comma-separated: run,phases,batch,api,ps,rss,engines (default all)
+ *   --only LIST       sections to run, comma-separated: verbs,run,phases,batch,api,ps,rss,engines (default all)
  *   --json FILE       also write every sample as JSON
  *   --write FILE      also put the report into FILE (BENCHMARKS.md), between its bench:begin/end markers
  *
@@ -46,7 +46,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 15, rounds: 5, warmup: 2, batchWarmup: 1, only: new Set(['run', 'phases', 'batch', 'api', 'ps', 'rss', 'engines']) };
+  const options: Options = { runs: 15, rounds: 5, warmup: 2, batchWarmup: 1, only: new Set(['verbs', 'run', 'phases', 'batch', 'api', 'ps', 'rss', 'engines']) };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -204,6 +204,45 @@ class Bench {
     if (this.huskCa) {
       addRow('run', '`run` wall, NODE_EXTRA_CA_CERTS set (husk only; runc/crun as above)', 'ms', (c) => (c === 'husk' ? 'run.wall.husk+ca' : `run.wall.${c}`));
     }
+  }
+
+  // (0) Each lifecycle verb against the Node floor (issue 15): one round = every runtime's
+  // create (untimed), start, state, kill, delete of a sleeping container and a `run` of
+  // /bin/true, and a `node -e 0`, in an order rotated round by round so all share the noise.
+  async verbsSection(): Promise<void> {
+    const { runs, warmup } = this.options;
+    const sleeper = this.bundles.extra('verbs', ['sleep', '3600']);
+    const pidFile = join(this.stateBase, 'verbs.pid');
+    type Item = { key: string; go: (keep: boolean) => Promise<void> };
+    const items: Item[] = this.runtimes.map((rt) => ({
+      key: rt.name,
+      go: async (keep) => {
+        const put = (verb: string, t: Timed): void => {
+          if (keep) record(`verbs.${verb}.${rt.name}`, ms(t));
+        };
+        rmSync(pidFile, { force: true });
+        await this.run(rt, verbs.create(rt, sleeper, 'hbv', pidFile));
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        put('start', await this.run(rt, verbs.start(rt, 'hbv')));
+        put('state', await this.run(rt, verbs.state(rt, 'hbv')));
+        put('kill', await this.run(rt, verbs.kill(rt, 'hbv', 'KILL')));
+        await waitDead(pid);
+        put('delete', await this.run(rt, verbs.delete(rt, 'hbv')));
+        put('run', await this.run(rt, verbs.run(rt, this.bundles.configDir(0), 'hb0')));
+      },
+    }));
+    items.push({
+      key: 'node-e-0',
+      go: async (keep) => {
+        const t = await timed([process.execPath, '-e', '0'], { env: huskEnv(undefined) });
+        if (keep) record('verbs.floor.node-e-0', ms(t));
+      },
+    });
+    for (let round = 0; round < warmup + runs; round++) {
+      for (const item of rotated(items, round)) await item.go(round >= warmup);
+    }
+    await this.assertClean('verbs');
+    verbsMeasured = true;
   }
 
   // (2) create, start, delete separately.
@@ -453,6 +492,39 @@ function ratio(a: Summary | undefined, b: Summary | undefined): string {
   return `${(a.median / b.median).toFixed(2)}×`;
 }
 
+let verbsMeasured = false;
+
+/** Section (0): each verb's wall time beside the Node floor and runc/crun, and issue 15's CLI targets. */
+function verbsReport(): string[] {
+  const floor = cell('verbs.floor.node-e-0');
+  const lines = [
+    '### (0) Each CLI verb beside the Node floor (`node -e 0`, same rounds)',
+    '',
+    '| verb (wall) | unit | husk | runc | crun | `node -e 0` | husk/node | husk/runc |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const labels: [string, string][] = [
+    ['start', '`start`'],
+    ['state', '`state`'],
+    ['kill', '`kill KILL` (running)'],
+    ['delete', '`delete` (stopped)'],
+    ['run', '`run` /bin/true'],
+  ];
+  for (const [verb, label] of labels) {
+    const [husk, runc, crun] = ['husk', 'runc', 'crun'].map((c) => cell(`verbs.${verb}.${c}`));
+    lines.push(`| ${label} | ms | ${format(husk, 'ms')} | ${format(runc, 'ms')} | ${format(crun, 'ms')} | ${format(floor, 'ms')} | ${ratio(husk, floor)} | ${ratio(husk, runc)} |`);
+  }
+  lines.push('', '| target (issue 15) | measured | limit | met |', '|---|---|---|---|');
+  const target = (label: string, a: Summary | undefined, b: Summary | undefined, limit: number): void => {
+    const value = a !== undefined && b !== undefined && b.median > 0 ? a.median / b.median : NaN;
+    lines.push(`| ${label} | ${Number.isNaN(value) ? '–' : `${value.toFixed(2)}×`} | ${limit}× | ${Number.isNaN(value) ? 'not measured' : value <= limit ? 'yes' : '**no**'} |`);
+  };
+  for (const verb of ['start', 'state', 'kill', 'delete']) target(`\`husk ${verb}\` ≤ 1.25× \`node -e 0\``, cell(`verbs.${verb}.husk`), floor, 1.25);
+  target('`husk run /bin/true` ≤ 1.9× runc', cell('verbs.run.husk'), cell('verbs.run.runc'), 1.9);
+  lines.push('');
+  return lines;
+}
+
 function report(bench: Bench, options: Options, started: Date): string {
   const lines: string[] = [];
   const versions = bench.runtimes.map((r) => `${r.name}: ${r.version}`);
@@ -462,6 +534,7 @@ function report(bench: Bench, options: Options, started: Date): string {
   lines.push(`Runs: ${options.runs} measured after ${options.warmup} warm-up (single commands); ${options.rounds} rounds of ${COUNT} after ${options.batchWarmup} warm-up (batches); runtimes alternated run by run.`);
   lines.push('Cells: median (min–max). Ratios: of medians.');
   lines.push('');
+  if (verbsMeasured) lines.push(...verbsReport());
   const sectionTitles: Record<string, string> = {
     run: '(1) `run` of /bin/true through each CLI',
     phases: '(2) `create`, `start`, `delete` separately',
@@ -520,6 +593,7 @@ async function main(): Promise<void> {
   try {
     await bench.setUp();
     const sections: [string, () => Promise<void>][] = [
+      ['verbs', () => bench.verbsSection()],
       ['run', () => bench.runSection()],
       ['phases', () => bench.phasesSection()],
       ['batch', () => bench.batchSection()],

@@ -38,6 +38,8 @@ export const verbs = {
     id,
   ],
   start: (rt: Runtime, id: string): string[] => [...rt.prefix, 'start', id],
+  state: (rt: Runtime, id: string): string[] => [...rt.prefix, 'state', id],
+  kill: (rt: Runtime, id: string, signal: string): string[] => [...rt.prefix, 'kill', id, signal],
   delete: (rt: Runtime, id: string, force = false): string[] => [...rt.prefix, 'delete', ...(force ? ['--force'] : []), id],
   ps: (rt: Runtime, id: string): string[] => [...rt.prefix, 'ps', id],
   list: (rt: Runtime): string[] => [...rt.prefix, 'list', '--format', 'json'],
