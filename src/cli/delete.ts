@@ -1,4 +1,4 @@
-import { deleteContainer } from '../runtime/container.js';
+import { deleteContainer } from '../runtime/lifecycle.js';
 import type { Command } from './command.js';
 import { runtimeOptions } from './runtime-options.js';
 

@@ -1,5 +1,5 @@
 import type { CgroupStats } from '../cgroups/index.js';
-import { containerCgroup } from '../runtime/container.js';
+import { containerCgroup } from '../runtime/lifecycle.js';
 import { ContainerError } from '../runtime/errors.js';
 import { containerStats, statsRefusal } from '../runtime/resources.js';
 import { type Command, UsageError } from './command.js';

@@ -1,5 +1,5 @@
 import { parseSignal } from '../spec/signals.js';
-import { killContainer } from '../runtime/container.js';
+import { killContainer } from '../runtime/lifecycle.js';
 import { type Command, UsageError } from './command.js';
 import { runtimeOptions } from './runtime-options.js';
 

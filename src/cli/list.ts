@@ -1,4 +1,4 @@
-import { listContainers } from '../runtime/container.js';
+import { listContainers } from '../runtime/lifecycle.js';
 import type { Command } from './command.js';
 import { formatTable } from '../text/table.js';
 import { printJson, write } from './output.js';

@@ -1,4 +1,4 @@
-import { startContainer } from '../runtime/container.js';
+import { startContainer } from '../runtime/lifecycle.js';
 import type { Command } from './command.js';
 import { runtimeOptions } from './runtime-options.js';
 

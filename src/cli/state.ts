@@ -1,4 +1,4 @@
-import { containerState } from '../runtime/container.js';
+import { containerState } from '../runtime/lifecycle.js';
 import type { Command } from './command.js';
 import { printJson } from './output.js';
 import { runtimeOptions } from './runtime-options.js';

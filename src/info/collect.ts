@@ -76,7 +76,9 @@ type NativeModule = typeof import('../native/index.js');
 
 async function loadNative(): Promise<NativeModule | Error> {
   try {
-    return await import('../native/index.js');
+    const loaded = await import('../native/index.js');
+    loaded.loadAddon(); // the addon itself loads on first use
+    return loaded;
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }

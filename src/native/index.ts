@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LinuxConstants } from '../sys/constants.js';
+import { type LinuxConstants, linuxConstants } from '../sys/constants.js';
 
 /** What the addon throws: shaped like Node's own system errors. */
 export interface SystemError extends Error {
@@ -180,14 +180,12 @@ export interface HuskNative {
   mountOverlay(target: string, lowers: string[], upper: string | null, work: string | null, flags?: string[]): void;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-// src/native or dist/native: the package root is two levels up.
-const packageRoot = join(here, '..', '..');
-
 function load(): HuskNative {
   if (process.platform !== 'linux') {
     throw new Error(`husk: the native addon exists only for Linux (this is ${process.platform})`);
   }
+  // src/native or dist/native: the package root is two levels up.
+  const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const candidates = ['build/Release/husk.node', 'build/Debug/husk.node'].map((p) => join(packageRoot, p));
   const found = candidates.find((p) => existsSync(p));
   if (found === undefined) {
@@ -200,5 +198,22 @@ function load(): HuskNative {
   return createRequire(import.meta.url)(found) as HuskNative;
 }
 
-export const native: HuskNative = load();
-export const constants: Constants = native.constants;
+let loaded: HuskNative | undefined;
+
+/** The addon, loaded now if it was not yet (throws when it cannot be: not built, not Linux). */
+export function loadAddon(): HuskNative {
+  return (loaded ??= load());
+}
+
+/**
+ * The addon, loaded on first use: most commands (`husk state`, `list`, a `kill` or
+ * `delete` of a container without a cgroup...) never call it, and dlopen()ing it costs
+ * every command. A missing addon is reported by the first call that needs it.
+ */
+export const native: HuskNative = new Proxy({} as HuskNative, {
+  get: (_target, key) => loadAddon()[key as keyof HuskNative],
+  has: (_target, key) => key in loadAddon(),
+});
+
+/** The kernel's constants: src/sys/constants.ts's table, which a test checks against the addon's. */
+export const constants: Constants = linuxConstants;

@@ -3,7 +3,8 @@
  * container's cgroup (src/runtime), the rows from /proc or the host's ps (this
  * folder). The dependency runs cli -> ps -> runtime; the runtime knows nothing of ps.
  */
-import { containerProcesses, type RuntimeOptions } from '../runtime/container.js';
+import type { RuntimeOptions } from '../runtime/container.js';
+import { containerProcesses } from '../runtime/lifecycle.js';
 import { ContainerError } from '../runtime/errors.js';
 import type { ContainerStatus } from '../spec/types.js';
 import type { PsTable } from './parse.js';

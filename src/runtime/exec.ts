@@ -4,7 +4,8 @@ import { NAMESPACE_JOIN_ORDER, type NamespaceType, procNsName } from '../plan/na
 import { type Plan, SyncPoint } from '../plan/ops.js';
 import type { Process } from '../spec/types.js';
 import { validateProcess } from '../spec/validate.js';
-import { managerOf, type RuntimeOptions, statusOf } from './container.js';
+import type { RuntimeOptions } from './container.js';
+import { managerOf, statusOf } from './lifecycle.js';
 import { FdKind } from './channel.js';
 import { deliverConsole } from './console.js';
 import { sendToSeccompListener } from './seccomp-listener.js';

@@ -5,7 +5,8 @@
  */
 import { CgroupError, type CgroupStats, detectCgroups, type LinuxResources, validateResources } from '../cgroups/index.js';
 import type { ContainerStatus } from '../spec/types.js';
-import { containerCgroup, type RuntimeOptions } from './container.js';
+import type { RuntimeOptions } from './container.js';
+import { containerCgroup } from './lifecycle.js';
 import { ContainerError, runcPhrase, runcWords } from './errors.js';
 import { StateStore } from './state.js';
 
