@@ -1,64 +1,98 @@
 #!/usr/bin/env node
-// After tsc: replace dist/cli.js with one bundled ESM file (esbuild) holding the
-// CLI and every verb, so a command loads one file instead of ~60 modules
-// (resolving, reading, compiling and linking each costs Node start-up time).
-// Verbs stay lazy: their `import()` becomes an in-file init, run on demand.
+// After tsc: the CLI as CommonJS, compiled through a V8 code cache.
+//
+//   dist/cli-bundle.cjs    the CLI and every verb in one CommonJS file (esbuild); verbs stay
+//                          lazy: each `import()` of a verb becomes an in-file init
+//   dist/cli.cjs           the launcher (src/cli/launcher.ts): compiles the bundle with
+//                          its code cache when that may be trusted, and runs it
+//   dist/cli.js            a link to cli.cjs (what engines, tests and `npm link` call)
+//   dist/cli-bundle.cache  the code cache, made here after running the verbs once
+//
+// Why CommonJS: an ES module entry costs the ESM loader (resolution, linking, its own
+// compile path) and esbuild's ESM/CJS interop for every built-in, on every command.
+// Why a link: package.json says "type": "module", so a dist/cli.js holding CommonJS would
+// be parsed as ESM, and a dist/package.json {"type":"commonjs"} would turn the API's
+// modules (dist/*.js, which API users and tests import) into CommonJS too. A .cjs file
+// is CommonJS whatever the package type, and Node resolves the main script's links
+// before it looks at the extension, so `node dist/cli.js` and an exec of dist/cli.js
+// (its #!) both run cli.cjs as CommonJS, and the rest of dist/ stays ESM.
 // tsc still emits the rest of dist/ (the API, declarations) unchanged.
 import { build } from 'esbuild';
-import { readFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { relative } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = `${root}src/`;
+const dist = `${root}dist/`;
 
 /**
- * A module that locates files from its own URL (src/native/index.ts finds the
- * addon two levels up) must keep seeing the URL it has in the unbundled dist/:
- * `import.meta.url` in src/X.ts becomes the URL of dist/X.js, computed from the
- * bundle's own URL (dist/cli.js) at run time.
+ * A module that locates files from its own URL (src/native/index.ts finds the addon two
+ * levels up) must keep seeing the URL it has in the unbundled dist/: `import.meta.url` in
+ * src/X.ts becomes the URL of dist/X.js, computed from the bundle's __dirname (dist/)
+ * when it is asked for.
  */
 const keepModuleUrls = {
   name: 'keep-module-urls',
   setup(b) {
     b.onLoad({ filter: /\/src\/.*\.ts$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
+      const text = readFileSync(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return undefined;
       const distPath = './' + relative(src, args.path).replace(/\.ts$/, '.js');
-      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(distPath)}, import.meta.url).href`), loader: 'ts' };
+      return { contents: text.replaceAll('import.meta.url', `__huskModuleUrl(${JSON.stringify(distPath)})`), loader: 'ts' };
     });
   },
 };
 
-/**
- * Node built-ins through require(), not ESM imports: an ESM import of a
- * built-in builds its ESM facade, which reads every export (node:fs's lazy
- * ReadStream getter alone loads all of node:stream), and hoists every
- * built-in any verb uses to the bundle's start. As CommonJS requires inside
- * each module's lazy init, a built-in loads when first needed and costs less.
- */
-const builtinsByRequire = {
-  name: 'builtins-by-require',
-  setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) =>
-      // the require() inside the stub below stays a real, run-time require
-      args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' },
-    );
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
-  },
-};
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', legalComments: 'none', logLevel: 'warning' };
 
-await build({
+// Old outputs first: a cache must never outlive the bundle it was made from.
+for (const name of ['cli.js', 'cli.cjs', 'cli-bundle.cjs', 'cli-bundle.cache']) rmSync(join(dist, name), { force: true });
+
+// 1. The bundle. Node built-ins stay require()s (external, platform node), made in the
+// lazy init of the module that uses them. npm packages stay external too: only the image
+// verbs load them, and src/image/unpack.ts patches tar-stream's PAX decoder through
+// Node's own module of it, which a bundled copy would not see.
+const bundled = await build({
+  ...common,
   entryPoints: [`${src}cli.ts`],
-  outfile: `${root}dist/cli.js`,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
+  outfile: `${dist}cli-bundle.cjs`,
   packages: 'external',
-  plugins: [keepModuleUrls, builtinsByRequire],
-  // The `require` the built-ins above are loaded with.
-  banner: { js: "import { createRequire as __huskCreateRequire } from 'node:module';\nconst require = __huskCreateRequire(import.meta.url);" },
-  legalComments: 'none',
-  logLevel: 'warning',
+  plugins: [keepModuleUrls],
+  banner: { js: 'var __huskModuleUrl = (path) => require("node:url").pathToFileURL(require("node:path").join(__dirname, path)).href;' },
+  write: false,
 });
+let code = bundled.outputFiles[0].text.replace(/^#!.*\n/, ''); // the launcher has the #!
+if (/\bimport\(/.test(code)) throw new Error('bundle-cli: dist/cli-bundle.cjs has a dynamic import(), which code compiled by vm.Script cannot run on Node 20');
+writeFileSync(`${dist}cli-bundle.cjs`, code);
+
+// 2. The launcher, and dist/cli.js linked to it.
+await build({
+  ...common,
+  stdin: { contents: "import { launch } from './launcher.js';\nlaunch(__dirname, require);\n", resolveDir: `${src}cli`, loader: 'ts', sourcefile: 'cli-entry.ts' },
+  outfile: `${dist}cli.cjs`,
+  banner: { js: '#!/usr/bin/env node' },
+});
+symlinkSync('cli.cjs', `${dist}cli.js`);
+
+// 3. The code cache: a throwaway trainer runs the verbs once in one process (on a state
+// root of its own, with no container: each verb runs up to "does not exist"), then writes
+// what V8 compiled. Best effort: without a cache the CLI compiles from source.
+const work = mkdtempSync(join(tmpdir(), 'husk-train-'));
+try {
+  const trainer = join(work, 'train.cjs');
+  await build({
+    ...common,
+    stdin: { contents: "import { trainAndWrite } from './launcher.js';\ntrainAndWrite(process.argv[2], process.argv[3], require);\n", resolveDir: `${src}cli`, loader: 'ts', sourcefile: 'train-entry.ts' },
+    outfile: trainer,
+  });
+  // The verbs' output goes nowhere; the trainer reports on fd 3.
+  const result = spawnSync(process.execPath, [trainer, dist, join(work, 'state')], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], timeout: 120_000 });
+  const report = result.output?.[3]?.toString().trim() ?? '';
+  if (result.status !== 0) process.stderr.write(`bundle-cli: no code cache (the CLI compiles from source): ${report || result.error?.message || `exit ${result.status}`}\n`);
+  else if (report !== '') process.stderr.write(`bundle-cli: ${report}\n`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

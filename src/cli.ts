@@ -4,11 +4,13 @@
  */
 // First: it records the fds husk was given before husk opens any of its own (--preserve-fds).
 import './runtime/inherited-fds.js';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { parseArgs } from './cli/args.js';
 import { type GlobalOptions, type OptionSpec, UsageError } from './cli/command.js';
+import { exitWhenFlushed, noteStdioStreams, printOut, printTo } from './cli/output.js';
 import { verbs } from './cli/registry.js';
 import { defaultStateRoot } from './sys/rootless.js';
+import { runtimeOptions } from './cli/runtime-options.js';
 
 const globalSpecs: OptionSpec[] = [
   { name: 'root', type: 'string', value: 'DIR', summary: 'state directory (default /run/husk; rootless $XDG_RUNTIME_DIR/husk)' },
@@ -59,13 +61,12 @@ async function main(argv: string[]): Promise<number> {
   const globalPart = verbIndex === -1 ? argv : argv.slice(0, verbIndex);
   const { opts } = parseArgs(globalPart, globalSpecs);
   if (opts['version']) {
-    const { readFileSync } = await import('node:fs');
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`husk version ${pkg.version}\nspec: 1.2.0\n`);
+    await printOut(`husk version ${pkg.version}\nspec: 1.2.0\n`);
     return 0;
   }
   if (verbIndex === -1 || opts['help']) {
-    process.stdout.write(usage() + '\n');
+    await printOut(usage() + '\n');
     return verbIndex === -1 && !opts['help'] ? 2 : 0;
   }
   const logFormat = (opts['log-format'] as string | undefined) ?? 'text';
@@ -78,6 +79,9 @@ async function main(argv: string[]): Promise<number> {
   };
   const log = opts['log'] as string | undefined;
   if (log !== undefined) global.log = log;
+  // Set by the launcher (src/cli/launcher.ts); absent when this file runs unbundled.
+  const cache = (globalThis as Record<symbol, unknown>)[Symbol.for('husk.cli.codeCache')] as string | undefined;
+  if (cache !== undefined) runtimeOptions(global).debug?.(`code cache: ${cache}`);
   const cgroupParent = (opts['cgroup-parent'] as string | undefined) ?? process.env['HUSK_CGROUP_PARENT'];
   if (cgroupParent !== undefined) global.cgroupParent = cgroupParent;
   if (opts['systemd-cgroup']) global.systemdCgroup = true;
@@ -96,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
       const flag = `  ${s.short ? `-${s.short}, ` : ''}--${s.name}${s.value ? ' ' + s.value : ''}`;
       lines.push(flag.padEnd(34) + s.summary);
     }
-    process.stdout.write(lines.join('\n') + '\n');
+    await printOut(lines.join('\n') + '\n');
     return 0;
   }
   const parsed = parseArgs(rest, command.options, command.passThroughAfterFirst);
@@ -123,15 +127,27 @@ function isGlobalValue(argv: string[], i: number): boolean {
   return spec !== undefined && spec.type !== 'boolean';
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const debug = process.argv.includes('--debug');
+/** Runs one command line; returns its exit code (an error is printed as `husk: MESSAGE`). */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`husk: ${message}\n`);
-    if (debug && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
-    process.exitCode = error instanceof UsageError ? 2 : 1;
-  },
-);
+    let text = `husk: ${message}\n`;
+    if (argv.includes('--debug') && error instanceof Error && error.stack) text += error.stack + '\n';
+    await printTo(2, text).catch(() => {});
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+// The program, unless the build is training the code cache (src/cli/launcher.ts): it
+// exits as soon as the verb is done and its output is written.
+if (!(Symbol.for('husk.cli.training') in globalThis)) {
+  noteStdioStreams();
+  void runCli(process.argv.slice(2)).then(exitWhenFlushed);
+}
+
+/** The verbs' names (the build's code-cache training runs each once). */
+export function verbNames(): string[] {
+  return Object.keys(verbs);
+}
