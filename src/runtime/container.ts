@@ -221,7 +221,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     noPivot: options.noPivot ?? false,
     preserveFds: listenFds + (options.preserveFds ?? 0),
     lastCap: lastCapability(),
-    cgroupMount: cgroupMountFor(cgroup, layout, spec, userNs || joinsUserNs(spec) || (rootless && inUserNamespace())),
+    cgroupMount: cgroupMountFor(cgroup, layout, spec, (userNs || joinsUserNs(spec) || (rootless && inUserNamespace())) && !newNetworkNs(spec)),
     ...(bornInCgroup && { cgroupTasks: v1TasksFiles(cgroup!) }),
     rootfsTmpfs: options.generated !== undefined,
     ...(imageLayer === undefined && { home: homeOf(rootfs, spec.process?.user.uid ?? 0) }),
@@ -391,18 +391,21 @@ function newCgroupManager(rt: RuntimeOptions, spec: Spec, id: string, layout: Cg
 }
 
 const joinsUserNs = (spec: Spec): boolean => (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && n.path !== undefined);
+const newNetworkNs = (spec: Spec): boolean => (spec.linux?.namespaces ?? []).some((n) => n.type === 'network' && n.path === undefined);
 
 /**
- * Where the container's /sys/fs/cgroup comes from. In a user namespace other than the host's
- * no cgroup2 can be mounted (the kernel's one cgroup2 superblock belongs to the host's user
- * namespace: EBUSY), so the container's own cgroup directory is bound instead, as runc and
- * crun fall back to. Without a cgroup of its own (rootless, none delegated): husk's own cgroup
- * with a cgroup namespace, else the host's tree; on v1 husk's own cgroup of each hierarchy.
+ * Where the container's /sys/fs/cgroup comes from. In a user namespace without a network
+ * namespace of its own, /sys is the host's, bound recursively (no sysfs can be mounted there),
+ * and the host's cgroup2 mount comes along at /sys/fs/cgroup: a cgroup2 mounted over it is the
+ * same superblock on its own root, which the kernel refuses (EBUSY). So the container's own
+ * cgroup directory is bound instead (`hostSysfsCgroup`), runc's and crun's fallback. Without a
+ * cgroup of its own (rootless, none delegated): husk's own cgroup with a cgroup namespace, else
+ * the host's tree; on v1 husk's own cgroup of each hierarchy.
  */
-function cgroupMountFor(cgroup: CgroupManager | undefined, layout: CgroupLayout, spec: Spec, inUserNs: boolean): CgroupMountSource {
+function cgroupMountFor(cgroup: CgroupManager | undefined, layout: CgroupLayout, spec: Spec, hostSysfsCgroup: boolean): CgroupMountSource {
   if (cgroup !== undefined) {
     const source = cgroupMountSource(cgroup, layout);
-    const dir = source.kind === 'v2' && inUserNs ? cgroup.v2Directory() : undefined;
+    const dir = source.kind === 'v2' && hostSysfsCgroup ? cgroup.v2Directory() : undefined;
     return dir !== undefined ? { kind: 'bind', hostPath: dir } : source;
   }
   if (layout.mode === 'v2') {
@@ -410,7 +413,7 @@ function cgroupMountFor(cgroup: CgroupManager | undefined, layout: CgroupLayout,
     const cgroupNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup');
     const own = cgroupOf(ownCgroups(), undefined);
     if (!cgroupNs || own === undefined) return { kind: 'bind', hostPath: mount };
-    return inUserNs ? { kind: 'bind', hostPath: join(mount, own) } : { kind: 'v2' };
+    return hostSysfsCgroup ? { kind: 'bind', hostPath: join(mount, own) } : { kind: 'v2' };
   }
   const own = ownCgroups();
   const hierarchies: { name: string; hostPath: string }[] = [];

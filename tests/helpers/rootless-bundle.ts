@@ -11,7 +11,7 @@ import { runcBinary } from './runc.js';
 import type { TestUser } from './rootless-user.js';
 
 const BUSYBOX = '/bin/busybox';
-const APPLETS = ['sh', 'id', 'ls', 'cat', 'touch', 'stat', 'sleep', 'mount', 'ps', 'echo', 'true', 'grep', 'chown'];
+const APPLETS = ['sh', 'id', 'ls', 'cat', 'touch', 'stat', 'sleep', 'mount', 'ps', 'echo', 'true', 'grep', 'chown', 'awk'];
 
 export interface RootlessBundle {
   dir: string;

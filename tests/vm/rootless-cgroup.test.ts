@@ -7,10 +7,13 @@
  * (the default parent /husk, root's) the same limits are refused before anything exists.
  */
 import { execa } from 'execa';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroups } from '../../src/cgroups/index.js';
+import { runContainer } from '../../src/runtime/container.js';
+import { testCgroupParent } from '../cgroups/lib.js';
+import { makeTestBundle } from '../helpers/rootfs.js';
 import { makeRootlessBundle } from '../helpers/rootless-bundle.js';
 import { createTestUser, type TestUser } from '../helpers/rootless-user.js';
 import { runcBinary } from '../helpers/runc.js';
@@ -92,5 +95,30 @@ describe.skipIf(!isV2)('rootless with a delegated cgroup v2 subtree (pure v2)', 
     expect(refused.exitCode).not.toBe(0);
     expect(String(refused.stderr)).toMatch(/^husk: linux\.resources\.memory\.limit: cannot be applied rootless: the container gets no cgroup because \/sys\/fs\/cgroup(\/husk)? is not writable by uid \d+/);
     expect(readdirSync(join(user.runtimeDir, 'husk'))).toEqual([]);
+  });
+
+  it("root's container with a user and a cgroup namespace but no network namespace: /sys is the host's, /sys/fs/cgroup its own cgroup bound (a cgroup2 over the host's is EBUSY)", async () => {
+    const root = mkdtempSync('/run/husk-vm-userns-');
+    const out = join(root, 'out');
+    const fd = openSync(out, 'w');
+    const bundle = await makeTestBundle({
+      args: ['cat', '/sys/fs/cgroup/memory.max'],
+      mutate: (spec) => {
+        const namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'user' && n.type !== 'cgroup' && n.type !== 'network');
+        spec.linux!.namespaces = [...namespaces, { type: 'user' }, { type: 'cgroup' }];
+        spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        spec.linux!.resources = { ...spec.linux!.resources, memory: { limit: 32 << 20 } };
+      },
+    });
+    try {
+      const { code } = await runContainer({ root, cgroupParent: testCgroupParent }, { id: `userns-${process.pid}`, bundle: bundle.dir, stdio: [fd, fd, fd] });
+      expect(readFileSync(out, 'utf8')).toBe(`${32 << 20}\n`);
+      expect(code).toBe(0);
+    } finally {
+      closeSync(fd);
+      await bundle.cleanup();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -116,7 +116,9 @@ describe('rootless: husk as a user without root', () => {
     expect(ours.spec.linux!.gidMappings).toEqual([{ containerID: 0, hostID: user.gid, size: 1 }]);
 
     const data = userDir('spec-data');
-    runsScript(ours, 'id -u; cat /proc/self/uid_map; touch /data/$0; stat -c %u:%g /data/$0', data);
+    // Also what a user namespace cannot do: /sys is the host's, bound read-only (no network
+    // namespace of its own to mount a sysfs for), /dev/null the host's node, bound (no mknod).
+    runsScript(ours, 'id -u; cat /proc/self/uid_map; touch /data/$0; stat -c %u:%g /data/$0; awk \'$2 == "/sys" { split($4, o, ","); print $1, $3, o[1] }\' /proc/self/mounts; stat -c "%u:%g %t,%T" /dev/null', data);
     ours.spec.process!.args!.push('made-by-husk');
     ours.save();
     const byHusk = await user.husk(['run', 'spec1'], { cwd: ours.dir });
@@ -126,7 +128,7 @@ describe('rootless: husk as a user without root', () => {
     ours.save();
     const byRunc = await runc(['run', 'spec1'], ours.dir);
     expect(byRunc.exitCode, String(byRunc.stderr)).toBe(0);
-    const expected = ['0', `0 ${user.uid} 1`, '0:0'];
+    const expected = ['0', `0 ${user.uid} 1`, '0:0', 'sysfs sysfs ro', '65534:65534 1,3'];
     const lines = (out: unknown) => String(out).split('\n').map((l) => l.trim().split(/\s+/).join(' '));
     expect(lines(byHusk.stdout)).toEqual(expected);
     expect(lines(byRunc.stdout)).toEqual(expected);
