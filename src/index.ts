@@ -25,7 +25,7 @@ export {
   type Container,
   type ListEntry,
 } from './runtime/container.js';
-export { containerChanges } from './runtime/container.js';
+export { containerChanges } from './runtime/image-changes.js';
 export type { ImageRunOptions } from './runtime/image-spec.js';
 export {
   pullImage,

@@ -1,4 +1,4 @@
-import { containerChanges } from '../runtime/container.js';
+import { containerChanges } from '../runtime/image-changes.js';
 import type { Command } from './command.js';
 import { printJson, write } from './output.js';
 import { runtimeOptions } from './runtime-options.js';

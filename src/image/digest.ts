@@ -1,5 +1,4 @@
 /** Content digests ("sha256:<64 hex>") and the chain IDs of the image-spec. */
-import { createHash } from 'node:crypto';
 import { ImageError } from './errors.js';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -13,7 +12,8 @@ export function checkDigest(value: unknown, what: string): string {
 }
 
 export function sha256(data: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  // node:crypto loads when a digest is computed, not with every module that imports this one.
+  return `sha256:${process.getBuiltinModule('node:crypto').createHash('sha256').update(data).digest('hex')}`;
 }
 
 /** The 64 hex digits of a digest (a file name in the store). */

@@ -22,8 +22,8 @@ import { planContainer } from '../plan/container.js';
 import { writePidFile } from './pid-file.js';
 import { SyncPoint } from '../plan/ops.js';
 import { chainIds } from '../image/digest.js';
-import { type Change, layerChanges } from '../image/diff.js';
-import { ImageStore, storeDir } from '../image/store.js';
+// The image store's code (tar-stream, zlib, zstd, crypto) loads for a container made from an image only.
+import type { ImageStore } from '../image/store.js';
 import { loadBundle } from '../spec/load.js';
 import { validateSpec } from '../spec/validate.js';
 import type { Spec } from '../spec/types.js';
@@ -139,6 +139,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   let rootfs: string;
   let imageLayer: { store: ImageStore; image: ReturnType<ImageStore['getImage']>; anonymousVolumes: string[]; overlayOptions: string[] } | undefined;
   if (options.image !== undefined) {
+    const { ImageStore, storeDir } = await import('../image/store.js');
     const images = new ImageStore(storeDir(options.image.store));
     const image = images.getImage(options.image.ref);
     const dir = images.containerLayerDir(rt.root, id);
@@ -362,7 +363,7 @@ function childOverlay(images: ImageStore, image: { layers: string[] }, stateRoot
 }
 
 /** The image's layer directories, top first. */
-function imageLowers(images: ImageStore, image: { layers: string[] }): string[] {
+export function imageLowers(images: ImageStore, image: { layers: string[] }): string[] {
   return chainIds(image.layers).map((c) => images.layerDir(c)).reverse();
 }
 
@@ -513,14 +514,4 @@ export async function runContainer(rt: RuntimeOptions, options: RunOptions): Pro
   await relayed;
   if (options.remove ?? true) await deleteContainer(rt, options.id, true);
   return { exit, code: exitStatusCode(exit), container };
-}
-
-/** What a container run from an image changed in it (husk diff). */
-export function containerChanges(rt: RuntimeOptions, id: string): Change[] {
-  const record = new StateStore(rt.root).read(id);
-  if (record.image === undefined) throw new ContainerError(`container "${id}" was not made from an image: it has no layer of its own`, 'EINVAL');
-  const images = new ImageStore(record.image.store);
-  const image = images.listImages().find((i) => i.id === record.image!.id);
-  if (image === undefined) throw new ContainerError(`container "${id}": its image ${record.image.id} is gone from ${record.image.store}`, 'ENOTFOUND');
-  return layerChanges(`${record.image.layer}/upper`, imageLowers(images, image));
 }

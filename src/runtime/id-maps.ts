@@ -15,7 +15,6 @@
  * Every mapping is checked before anything is created: the error names the mapping and
  * the file that does not allow it.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { HuskError } from '../errors.js';
 import { formatIdMap, type IdMapping } from '../plan/namespaces.js';
@@ -150,7 +149,8 @@ function writeOne(method: IdMapMethod, pid: number, file: 'uid_map' | 'gid_map',
     return;
   }
   const args = [String(pid), ...mappings.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
-  const result = spawnSync(method.helper, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  // node:child_process (and node:net under it) loads when a helper runs, not with every create.
+  const result = process.getBuiltinModule('node:child_process').spawnSync(method.helper, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
   if (result.error !== undefined || result.status !== 0) {
     const why = result.error?.message ?? (result.stderr.trim() || `exit status ${result.status ?? result.signal}`);
     throw new IdMapError(`${method.helper} ${args.join(' ')}: ${why}`, { code: 'EPERM', path: method.helper, step: `write /proc/${pid}/${file}` });
