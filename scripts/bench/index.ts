@@ -30,6 +30,7 @@ import {
   forceDeleteAll,
   leftoverIds,
   makeBundles,
+  makeCgroupBase,
   pidsInCgroupTree,
   removeCgroupTree,
   removeNamespaceFile,
@@ -131,6 +132,7 @@ class Bench {
       process.stderr.write(`bench: ${notes[notes.length - 1]}\n`);
     }
     this.runtimes = [this.husk, ...(runc ? [runc] : []), ...(crun ? [crun] : [])];
+    makeCgroupBase(this.cgroupBase);
     this.bundles = await makeBundles(COUNT, this.cgroupBase);
   }
 

@@ -47,6 +47,31 @@ function cgroupDirs(cgroupPath: string): string[] {
   return dirs;
 }
 
+/**
+ * Makes the bench's cgroup in every hierarchy before any runtime runs, as an engine's parent
+ * (machine.slice, /docker) exists before its containers: each runtime then makes only its
+ * container's own cgroup, and none of them makes and removes the parent with every container.
+ * A new v1 cpuset gets its parent's cpus and mems (it refuses tasks with none). removeCgroupTree
+ * removes it at the end.
+ */
+export function makeCgroupBase(cgroupPath: string): void {
+  const hierarchies = existsSync(join(cgroupRoot, 'cgroup.controllers')) ? [cgroupRoot] : readdirSync(cgroupRoot).map((h) => join(cgroupRoot, h));
+  const seen = new Set<string>();
+  for (const hierarchy of hierarchies) {
+    if (!existsSync(join(hierarchy, 'cgroup.procs'))) continue; // not a cgroup mount (or a link already seen)
+    const real = realpathSync(hierarchy);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    const dir = join(real, cgroupPath);
+    if (!existsSync(join(dir, '..'))) continue; // only the bench's own directory, never its ancestors: the runtimes make those
+    mkdirSync(dir);
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      const path = join(dir, file);
+      if (existsSync(path) && readFileSync(path, 'utf8').trim() === '') writeFileSync(path, readFileSync(join(dir, '..', file), 'utf8').trim() || '\n');
+    }
+  }
+}
+
 /** Removes the bench's cgroups, children first; returns what could not be removed. */
 export function removeCgroupTree(cgroupPath: string): string[] {
   const left: string[] = [];
