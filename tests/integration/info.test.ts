@@ -8,14 +8,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostInfo } from '../../src/info/index.js';
+import { createTestUser, type TestUser } from '../helpers/rootless-user.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const tsxLoader = createRequire(import.meta.url).resolve('tsx');
 /** The CLI from source (through tsx), so the test never runs a stale dist/. */
 const cli = ['--import', tsxLoader, join(repoRoot, 'src', 'cli.ts')];
-const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 
 interface ExpectedCgroups {
   mode: 'v2' | 'hybrid' | 'v1' | 'none';
@@ -168,14 +168,21 @@ describe('husk info --format json, as root', () => {
 });
 
 describe('husk info without root', () => {
+  // A real user made by the test: it reaches the checkout even below a 0700 /root (CI's clean clone).
+  let plainUser: TestUser;
+  beforeAll(async () => {
+    plainUser = await createTestUser({ subordinateIds: false });
+  });
+  afterAll(async () => {
+    await plainUser?.remove();
+  });
+
   it('still reports, and marks what needs root as not checked', async () => {
-    const { stdout, exitCode } = await execa(asNobody[0]!, [...asNobody.slice(1), 'node', ...cli, 'info', '--format', 'json'], {
-      cwd: '/',
-      env: { HOME: '/nonexistent' },
-    });
+    const { stdout, stderr, exitCode } = await plainUser.husk(['info', '--format', 'json']);
+    expect(stderr).toBe('');
     expect(exitCode).toBe(0);
-    const info = JSON.parse(stdout) as HostInfo;
-    expect(info.caller).toEqual({ uid: 65534, gid: 65534, privileged: false });
+    const info = JSON.parse(String(stdout)) as HostInfo;
+    expect(info.caller).toEqual({ uid: plainUser.uid, gid: plainUser.gid, privileged: false });
     for (const ns of info.namespaces.filter((n) => n.kind !== 'user')) {
       expect(ns.creatable, ns.kind).toEqual({ status: 'not-checked', detail: 'needs root' });
     }
@@ -188,7 +195,7 @@ describe('husk info without root', () => {
     expect(info.cgroups.mode).toBe(expectedCgroups().mode);
     expect(info.warnings).toContain('not running as root: checks that need root were not made');
 
-    const table = await execa(asNobody[0]!, [...asNobody.slice(1), 'node', ...cli, 'info'], { cwd: '/', env: { HOME: '/nonexistent' } });
+    const table = await plainUser.husk(['info']);
     expect(table.stdout).toMatch(/^ {2}pid +pid +not checked \(needs root\)$/m);
     expect(table.stdout).toMatch(/^ {2}pivot_root +not checked \(needs root\)$/m);
   });
