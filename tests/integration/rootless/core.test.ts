@@ -69,9 +69,12 @@ describe('rootless: husk as a user without root', () => {
     expect(statSync(join(user.runtimeDir, 'husk', 'box')).uid).toBe(user.uid);
     const uids = readFileSync(`/proc/${state.pid}/status`, 'utf8').match(/^Uid:\s+(.*)$/m)![1]!.split(/\s+/);
     expect(uids).toEqual([String(user.uid), String(user.uid), String(user.uid), String(user.uid)]);
-    const exec = await user.husk(['exec', 'box', 'id', '-u']);
+    const exec = await user.husk(['exec', 'box', 'sh', '-c', 'id -u; echo made > /tmp/made-by-root']);
     expect(exec.stderr).toBe('');
     expect(String(exec.stdout).trim()).toBe('0');
+    // A file the container's root creates belongs to the user on the host (seen from outside, through the init's root).
+    const made = statSync(`/proc/${state.pid}/root/tmp/made-by-root`);
+    expect([made.uid, made.gid]).toEqual([user.uid, user.gid]);
     expect((await user.husk(['delete', '--force', 'box'])).exitCode).toBe(0);
     expectNothingLeft();
 
