@@ -13,7 +13,7 @@
 import { execa, type Options, type ResultPromise } from 'execa';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { constants, native } from '../../src/native/index.js';
 import { repoRoot } from './husk.js';
@@ -191,3 +191,34 @@ export async function createTestUser(options: TestUserOptions = {}): Promise<Tes
     },
   };
 }
+
+/**
+ * The user's first range in /etc/subuid or /etc/subgid: the one newuidmap and husk's
+ * store map from id 1 on (useradd may have added one before the helper's).
+ */
+export function firstSubordinateRange(user: TestUser, file: '/etc/subuid' | '/etc/subgid'): SubordinateRange {
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${user.name}:`));
+  if (line === undefined) throw new Error(`${user.name} has no range in ${file}`);
+  const [, start, count] = line.split(':');
+  return { start: Number(start), count: Number(count) };
+}
+
+/** The host uid of `id` in the user's namespace as husk's store maps it: 0 is the user, n > 0 the first range's n-th id. */
+export const hostUidOf = (user: TestUser, id: number): number => (id === 0 ? user.uid : firstSubordinateRange(user, '/etc/subuid').start + id - 1);
+/** The host gid of `id`, as hostUidOf. */
+export const hostGidOf = (user: TestUser, id: number): number => (id === 0 ? user.gid : firstSubordinateRange(user, '/etc/subgid').start + id - 1);
+
+/** The layer directories of the user's default image store (~/.local/share/husk). */
+export function storeLayerDirs(user: TestUser): string[] {
+  const layers = join(user.home, '.local/share/husk/layers');
+  return existsSync(layers) ? readdirSync(layers).map((l) => join(layers, l, 'diff')) : [];
+}
+
+/** "uid:gid" of a path (not following a symlink). */
+export function ownerOf(path: string): string {
+  const st = lstatSync(path);
+  return `${st.uid}:${st.gid}`;
+}
+
+/** Whether the host's mount table (this process's) names `text`. */
+export const hostMountsMention = (text: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').includes(text);

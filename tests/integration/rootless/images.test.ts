@@ -10,33 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxEntries, craftLayout } from '../../helpers/image-fixtures.js';
 import { push, startRegistry, type TestRegistry } from '../../helpers/registry.js';
-import { createTestUser, type TestUser } from '../../helpers/rootless-user.js';
+import { createTestUser, firstSubordinateRange, hostGidOf, hostMountsMention, hostUidOf, ownerOf, storeLayerDirs, type TestUser } from '../../helpers/rootless-user.js';
 
 let user: TestUser;
 let work: string;
 let layout: string;
 let registry: TestRegistry;
 
-/** The start of the user's first range in /etc/subuid or /etc/subgid (useradd may have added one before the helper's). */
-function firstRange(file: string): { start: number; count: number } {
-  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${user.name}:`))!;
-  const [, start, count] = line.split(':');
-  return { start: Number(start), count: Number(count) };
-}
-/** Host ids of the user's namespace: 0 is the user, n > 0 is the first range's n-th id. */
-const hostUid = (id: number): number => (id === 0 ? user.uid : firstRange('/etc/subuid').start + id - 1);
-const hostGid = (id: number): number => (id === 0 ? user.gid : firstRange('/etc/subgid').start + id - 1);
-
-/** The layer directories of the user's store, bottom first by their record. */
-function storeLayers(): string[] {
-  const layers = join(user.home, '.local/share/husk/layers');
-  return existsSync(layers) ? readdirSync(layers).map((l) => join(layers, l, 'diff')) : [];
-}
-const owner = (path: string): string => {
-  const st = lstatSync(path);
-  return `${st.uid}:${st.gid}`;
-};
-const hostMountsMention = (text: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').includes(text);
 
 beforeAll(async () => {
   user = await createTestUser();
@@ -81,15 +61,15 @@ describe('images rootless', () => {
     const r = await user.husk(['image', 'import', layout, '--name', 'demo']);
     expect(r.stderr).not.toMatch(/error|husk:/i);
     expect(r.exitCode).toBe(0);
-    const layers = storeLayers();
+    const layers = storeLayerDirs(user);
     expect(layers).toHaveLength(2);
     const base = layers.find((l) => existsSync(join(l, 'home/app/owned')))!;
     const top = layers.find((l) => existsSync(join(l, 'opq/new')))!;
     // The image's 0 is the user itself, its 1000 the range's 1000th id, as podman's storage keeps them.
-    expect(owner(join(base, 'home/app/owned'))).toBe(`${hostUid(1000)}:${hostGid(1000)}`);
-    expect(owner(join(base, 'home/app'))).toBe(`${hostUid(1000)}:${hostGid(1000)}`);
-    expect(owner(join(base, 'bin/busybox'))).toBe(`${user.uid}:${user.gid}`);
-    expect(owner(join(top, 'opq/new'))).toBe(`${hostUid(1000)}:${hostGid(50)}`);
+    expect(ownerOf(join(base, 'home/app/owned'))).toBe(`${hostUidOf(user, 1000)}:${hostGidOf(user, 1000)}`);
+    expect(ownerOf(join(base, 'home/app'))).toBe(`${hostUidOf(user, 1000)}:${hostGidOf(user, 1000)}`);
+    expect(ownerOf(join(base, 'bin/busybox'))).toBe(`${user.uid}:${user.gid}`);
+    expect(ownerOf(join(top, 'opq/new'))).toBe(`${hostUidOf(user, 1000)}:${hostGidOf(user, 50)}`);
     // Overlay's own marks, in the xattrs an overlay in a user namespace reads (userxattr).
     const whiteout = lstatSync(join(top, 'etc/gone'));
     expect(whiteout.isCharacterDevice() && whiteout.rdev === 0).toBe(true);
@@ -102,7 +82,7 @@ describe('images rootless', () => {
     const r = await user.husk(['rmi', 'demo']);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
-    expect(storeLayers()).toEqual([]);
+    expect(storeLayerDirs(user)).toEqual([]);
     const store = join(user.home, '.local/share/husk');
     for (const dir of ['tmp', 'containers', 'images']) expect(readdirSync(join(store, dir)), dir).toEqual([]);
     expect(readdirSync(user.runtimeDir)).toEqual([]);
@@ -114,10 +94,10 @@ describe('images rootless', () => {
     await push(`oci:${layout}:rootless-demo:latest`, registry, 'rootless/demo:1');
     const r = await user.husk(['pull', '--tls-verify=false', `${registry.host}/rootless/demo:1`], { timeout: 120_000 });
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    const base = storeLayers().find((l) => existsSync(join(l, 'home/app/owned')))!;
-    expect(owner(join(base, 'home/app/owned'))).toBe(`${hostUid(1000)}:${hostGid(1000)}`);
+    const base = storeLayerDirs(user).find((l) => existsSync(join(l, 'home/app/owned')))!;
+    expect(ownerOf(join(base, 'home/app/owned'))).toBe(`${hostUidOf(user, 1000)}:${hostGidOf(user, 1000)}`);
     expect((await user.husk(['rmi', `${registry.host}/rootless/demo:1`])).exitCode).toBe(0);
-    expect(storeLayers()).toEqual([]);
+    expect(storeLayerDirs(user)).toEqual([]);
   }, 180_000);
 
   it('refuses a hostile layer from inside the namespace too, keeping nothing of it', async () => {
@@ -129,7 +109,7 @@ describe('images rootless', () => {
     expect(existsSync('/tmp/planted')).toBe(false);
     const store = join(user.home, '.local/share/husk');
     expect(readdirSync(join(store, 'tmp'))).toEqual([]);
-    expect(storeLayers()).toEqual([]);
+    expect(storeLayerDirs(user)).toEqual([]);
   });
 
   it('refuses an owner beyond the mapped range, naming it and the ranges', async () => {

@@ -7,36 +7,16 @@
  * host, and delete and rmi leave no file, mount or state behind.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxEntries, craftLayout } from '../../helpers/image-fixtures.js';
-import { createTestUser, type TestUser } from '../../helpers/rootless-user.js';
+import { createTestUser, firstSubordinateRange, hostGidOf, hostMountsMention, hostUidOf, ownerOf, storeLayerDirs, type TestUser } from '../../helpers/rootless-user.js';
 
 let user: TestUser;
 let work: string;
 let layout: string;
 
-/** The start of the user's first range in /etc/subuid or /etc/subgid (useradd may have added one before the helper's). */
-function firstRange(file: string): { start: number; count: number } {
-  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${user.name}:`))!;
-  const [, start, count] = line.split(':');
-  return { start: Number(start), count: Number(count) };
-}
-/** Host ids of the user's namespace: 0 is the user, n > 0 is the first range's n-th id. */
-const hostUid = (id: number): number => (id === 0 ? user.uid : firstRange('/etc/subuid').start + id - 1);
-const hostGid = (id: number): number => (id === 0 ? user.gid : firstRange('/etc/subgid').start + id - 1);
-
-/** The layer directories of the user's store, bottom first by their record. */
-function storeLayers(): string[] {
-  const layers = join(user.home, '.local/share/husk/layers');
-  return existsSync(layers) ? readdirSync(layers).map((l) => join(layers, l, 'diff')) : [];
-}
-const owner = (path: string): string => {
-  const st = lstatSync(path);
-  return `${st.uid}:${st.gid}`;
-};
-const hostMountsMention = (text: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').includes(text);
 
 beforeAll(async () => {
   user = await createTestUser();
@@ -91,7 +71,7 @@ describe('run --image rootless', () => {
     const rootLine = readFileSync(`/proc/${state.pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/')!;
     expect(rootLine).toMatch(/ - overlay \S+ rw,.*userxattr/);
     expect(hostMountsMention(state.rootfs)).toBe(false);
-    const range = firstRange('/etc/subuid');
+    const range = firstSubordinateRange(user, '/etc/subuid');
     expect(readFileSync(`/proc/${state.pid}/uid_map`, 'utf8')).toMatch(new RegExp(`^\\s*0\\s+${user.uid}\\s+1\\n\\s*1\\s+${range.start}\\s+${range.count}\\n`));
     expect((await user.husk(['delete', '--force', 'web'])).exitCode).toBe(0);
     expect(existsSync(state.rootfs)).toBe(false);
@@ -119,8 +99,8 @@ describe('run --image rootless', () => {
     const uppers = readdirSync(containers).map((c) => join(containers, c, 'upper'));
     const rootMade = uppers.map((u) => join(u, 'root-made')).find(existsSync)!;
     const appMade = uppers.map((u) => join(u, 'home/app/made')).find(existsSync)!;
-    expect(owner(rootMade)).toBe(`${user.uid}:${user.gid}`);
-    expect(owner(appMade)).toBe(`${hostUid(1000)}:${hostGid(1000)}`);
+    expect(ownerOf(rootMade)).toBe(`${user.uid}:${user.gid}`);
+    expect(ownerOf(appMade)).toBe(`${hostUidOf(user, 1000)}:${hostGidOf(user, 1000)}`);
     const diff = await user.husk(['diff', 'app']);
     expect(String(diff.stdout)).toContain('A /home/app/made');
 
@@ -139,7 +119,7 @@ describe('run --image rootless', () => {
 
   it('leaves nothing: no state in the runtime dir, no layer, no mount', async () => {
     expect((await user.husk(['rmi', 'demo'])).exitCode).toBe(0);
-    expect(storeLayers()).toEqual([]);
+    expect(storeLayerDirs(user)).toEqual([]);
     const store = join(user.home, '.local/share/husk');
     for (const dir of ['tmp', 'containers', 'images']) expect(readdirSync(join(store, dir)), dir).toEqual([]);
     expect(readdirSync(join(user.runtimeDir, 'husk'))).toEqual([]);
