@@ -198,3 +198,36 @@ export async function craftLayout(
   );
   return { dir, id: configDigest, diffIds };
 }
+
+/**
+ * The rootless tests' image (rootless-demo:latest, two layers): busybox, owners 0 and 1000,
+ * a whiteout (etc/gone) and an opaque directory (opq/), as an attacker or a build would write
+ * them. `extraBase` adds entries to the bottom layer.
+ */
+export function craftOwnersWhiteoutsLayout(dir: string, extraBase: CraftedEntry[] = []): Promise<{ dir: string; id: string; diffIds: string[] }> {
+  return craftLayout(
+    dir,
+    [
+      [
+        ...busyboxEntries(),
+        ...extraBase,
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/gone', data: 'deleted by the next layer' },
+        { name: 'home/', type: 'directory' },
+        { name: 'home/app/', type: 'directory', uid: 1000, gid: 1000, mode: 0o755 },
+        { name: 'home/app/owned', data: 'app', uid: 1000, gid: 1000 },
+        { name: 'opq/', type: 'directory' },
+        { name: 'opq/old', data: 'hidden by the opaque directory above' },
+        { name: 'tmp/', type: 'directory', mode: 0o1777 },
+      ],
+      [
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/.wh.gone' },
+        { name: 'opq/', type: 'directory' },
+        { name: 'opq/.wh..wh..opq' },
+        { name: 'opq/new', data: 'new', uid: 1000, gid: 50 },
+      ],
+    ],
+    { name: 'rootless-demo:latest', cmd: ['/bin/sh'] },
+  );
+}

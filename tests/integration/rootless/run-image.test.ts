@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxEntries, craftLayout } from '../../helpers/image-fixtures.js';
+import { busyboxEntries, craftLayout, craftOwnersWhiteoutsLayout } from '../../helpers/image-fixtures.js';
 import { createTestUser, firstSubordinateRange, hostGidOf, hostMountsMention, hostUidOf, ownerOf, storeLayerDirs, type TestUser } from '../../helpers/rootless-user.js';
 
 let user: TestUser;
@@ -23,31 +23,9 @@ beforeAll(async () => {
   work = mkdtempSync('/tmp/husk-rootless-images-');
   chmodSync(work, 0o755);
   // Two layers, as an attacker or a build would write them: owners 0 and 1000, a whiteout, an opaque directory.
-  ({ dir: layout } = await craftLayout(
-    join(work, 'layout'),
-    [
-      [
-        ...busyboxEntries(),
-        ...['sleep', 'id', 'mkdir'].map((a) => ({ name: `bin/${a}`, type: 'symlink' as const, linkname: 'busybox' })),
-        { name: 'etc/', type: 'directory' },
-        { name: 'etc/gone', data: 'deleted by the next layer' },
-        { name: 'home/', type: 'directory' },
-        { name: 'home/app/', type: 'directory', uid: 1000, gid: 1000, mode: 0o755 },
-        { name: 'home/app/owned', data: 'app', uid: 1000, gid: 1000 },
-        { name: 'opq/', type: 'directory' },
-        { name: 'opq/old', data: 'hidden by the opaque directory above' },
-        { name: 'tmp/', type: 'directory', mode: 0o1777 },
-      ],
-      [
-        { name: 'etc/', type: 'directory' },
-        { name: 'etc/.wh.gone' },
-        { name: 'opq/', type: 'directory' },
-        { name: 'opq/.wh..wh..opq' },
-        { name: 'opq/new', data: 'new', uid: 1000, gid: 50 },
-      ],
-    ],
-    { name: 'rootless-demo:latest', cmd: ['/bin/sh'] },
-  ));
+  ({ dir: layout } = await craftOwnersWhiteoutsLayout(join(work, 'layout'), [
+    ...['sleep', 'id', 'mkdir'].map((a) => ({ name: `bin/${a}`, type: 'symlink' as const, linkname: 'busybox' })),
+  ]));
   execFileSync('chmod', ['-R', 'a+rX', work]);
 }, 120_000);
 
