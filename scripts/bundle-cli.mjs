@@ -68,12 +68,23 @@ let code = bundled.outputFiles[0].text.replace(/^#!.*\n/, ''); // the launcher h
 if (/\bimport\(/.test(code)) throw new Error('bundle-cli: dist/cli-bundle.cjs has a dynamic import(), which code compiled by vm.Script cannot run on Node 20');
 writeFileSync(`${dist}cli-bundle.cjs`, code);
 
-// 2. The launcher, and dist/cli.js linked to it.
+// 2. The launcher, and dist/cli.js linked to it. Its first two lines are sh, and the second
+// is JS too (a string, then a comment), so `node dist/cli.js` and an exec of it run the same
+// file. Node 20 loads NODE_EXTRA_CA_CERTS as it starts (about 85 ms a process, before any of
+// our code), and engines call husk four times a container: sh moves the value aside to
+// HUSK_NODE_EXTRA_CA_CERTS and execs Node without it; the registry client, the only TLS user,
+// adds those certificates itself (src/image/extra-ca-certs.ts). POSIX sh, not `env -S`, which
+// busybox's env lacks.
+const launcherHead = [
+  '#!/bin/sh',
+  '":" //; [ -z "${NODE_EXTRA_CA_CERTS+set}" ] || { export HUSK_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }; exec node "$0" "$@"',
+  '// (lines 1-2: see scripts/bundle-cli.mjs)',
+].join('\n');
 await build({
   ...common,
   stdin: { contents: "import { launch } from './launcher.js';\nlaunch(__dirname, require);\n", resolveDir: `${src}cli`, loader: 'ts', sourcefile: 'cli-entry.ts' },
   outfile: `${dist}cli.cjs`,
-  banner: { js: '#!/usr/bin/env node' },
+  banner: { js: launcherHead },
 });
 symlinkSync('cli.cjs', `${dist}cli.js`);
 

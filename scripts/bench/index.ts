@@ -109,7 +109,7 @@ class Bench {
   readonly loadAtStart = loadAverage();
   runtimes: Runtime[] = [];
   husk!: Runtime;
-  /** husk with NODE_EXTRA_CA_CERTS as this environment has it (when it has it). */
+  /** husk with NODE_EXTRA_CA_CERTS as this environment has it (when it has it), exec'd as engines call it (its launcher moves the variable aside). */
   huskCa: Runtime | undefined;
   bundles!: Bundles;
   mntns: string | undefined;
@@ -122,7 +122,7 @@ class Bench {
     mkdirSync(this.stateBase, { recursive: true, mode: 0o700 });
     const caCerts = process.env['NODE_EXTRA_CA_CERTS'];
     this.husk = huskRuntime(this.stateBase, huskEnv(undefined));
-    if (caCerts !== undefined && caCerts !== '') this.huskCa = { ...this.husk, env: huskEnv(caCerts) };
+    if (caCerts !== undefined && caCerts !== '') this.huskCa = { ...this.husk, prefix: [huskCli, ...this.husk.prefix.slice(2)], env: huskEnv(caCerts) };
     const runc = externalRuntime('runc', this.stateBase);
     const crunProbe = externalRuntime('crun', this.stateBase);
     if (crunProbe !== undefined) this.mntns = crunNamespace(this.stateBase);
@@ -204,7 +204,7 @@ class Bench {
     addRow('run', '`run` /bin/true: CPU (user+sys, children included)', 'ms', (c) => `run.cpu.${c}`);
     addRow('run', '`run` /bin/true: peak RSS (largest process)', 'MB', (c) => `run.rss.${c}`);
     if (this.huskCa) {
-      addRow('run', '`run` wall, NODE_EXTRA_CA_CERTS set (husk only; runc/crun as above)', 'ms', (c) => (c === 'husk' ? 'run.wall.husk+ca' : `run.wall.${c}`));
+      addRow('run', '`run` wall, NODE_EXTRA_CA_CERTS set, dist/cli.js exec\'d as engines call it (husk only; runc/crun as above)', 'ms', (c) => (c === 'husk' ? 'run.wall.husk+ca' : `run.wall.${c}`));
     }
   }
 

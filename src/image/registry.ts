@@ -18,6 +18,7 @@ import { homedir } from 'node:os';
 import { Transform } from 'node:stream';
 import { chainIds, checkDigest, sha256, verifyDigest } from './digest.js';
 import { ImageError } from './errors.js';
+import { extraCaAgent } from './extra-ca-certs.js';
 import { MANIFEST_ACCEPT, type Manifest, parseManifest, selectPlatform } from './manifest.js';
 import { formatReference, parseReference, type Reference } from './reference.js';
 import type { ImageConfig, ImageRecord, ImageStore } from './store.js';
@@ -87,7 +88,8 @@ interface Response {
 function send(url: URL, headers: Record<string, string>, insecure: boolean): Promise<Response> {
   return new Promise((resolve, reject) => {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(url, { method: 'GET', headers, ...(url.protocol === 'https:' && insecure && { rejectUnauthorized: false }) }, (res) =>
+    const tls = url.protocol !== 'https:' ? {} : insecure ? { rejectUnauthorized: false } : { agent: extraCaAgent() };
+    const req = request(url, { method: 'GET', headers, ...tls }, (res) =>
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
     );
     req.setTimeout(60_000, () => req.destroy(new Error(`no answer from ${url.host} in 60 s`)));

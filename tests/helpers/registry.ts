@@ -9,12 +9,15 @@ import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_pro
 import { createSign, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, get, type Server } from 'node:http';
+import { get as getHttps } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 export interface TestRegistry {
   /** "127.0.0.1:PORT". */
   host: string;
+  /** With `tls`: the PEM file of the CA that signed the registry's certificate (for 127.0.0.1). */
+  caFile?: string;
   dir: string;
   /** The log of the registry (for failed tests). */
   log(): string;
@@ -33,7 +36,7 @@ export function freePort(): Promise<number> {
 
 function probe(url: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = get(url, (res) => {
+    const req = (url.startsWith('https:') ? getHttps : get)(url, { rejectUnauthorized: false }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -47,6 +50,22 @@ export interface RegistryOptions {
   tokenAuth?: { username: string; password: string };
   /** Require HTTP basic auth (htpasswd) for this user. */
   basicAuth?: { username: string; password: string };
+  /** Serve https with a certificate for 127.0.0.1 signed by a CA of its own (TestRegistry.caFile). */
+  tls?: boolean;
+}
+
+/** A CA and a server certificate for 127.0.0.1 that it signed, as PEM files in `dir`. */
+function makeCertificates(dir: string): { caFile: string; certFile: string; keyFile: string } {
+  const caKey = join(dir, 'ca.key');
+  const caFile = join(dir, 'ca.crt');
+  const keyFile = join(dir, 'server.key');
+  const certFile = join(dir, 'server.crt');
+  const openssl = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caFile, '-days', '2', '-subj', '/CN=husk-test-ca']);
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', join(dir, 'server.csr'), '-subj', '/CN=127.0.0.1']);
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName = IP:127.0.0.1\n');
+  openssl(['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-out', certFile, '-days', '2', '-extfile', join(dir, 'server.ext')]);
+  return { caFile, certFile, keyFile };
 }
 
 export async function startRegistry(dir: string, options: RegistryOptions = {}): Promise<TestRegistry> {
@@ -101,6 +120,8 @@ export async function startRegistry(dir: string, options: RegistryOptions = {}):
     path: ${htpasswd}
 `;
   }
+  const certificates = options.tls === true ? makeCertificates(dir) : undefined;
+  const tls = certificates === undefined ? '' : `  tls:\n    certificate: ${certificates.certFile}\n    key: ${certificates.keyFile}\n`;
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
@@ -114,7 +135,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:${port}
-${auth}`,
+${tls}${auth}`,
   );
   let output = '';
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -124,7 +145,7 @@ ${auth}`,
   const host = `127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const status = await probe(`http://${host}/v2/`);
+    const status = await probe(`${certificates === undefined ? 'http' : 'https'}://${host}/v2/`);
     if (status === 200 || status === 401) break;
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -135,6 +156,7 @@ ${auth}`,
   }
   return {
     host,
+    ...(certificates !== undefined && { caFile: certificates.caFile }),
     dir,
     log: () => output,
     async stop() {
