@@ -5,7 +5,8 @@
  * cgroup, stopped and removed at the end), on the tests' busybox image (tests/helpers/images.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startContainerd, startDockerd, startPodman, podmanUlimits, runtimes, type Engine, type RuntimeName } from '../../tests/helpers/engines.js';
 import { buildBusyboxImage } from '../../tests/helpers/images.js';
 import { rotated, timed, type Timed } from './measure.js';
@@ -17,10 +18,45 @@ export interface EngineSample {
   wallMs: number;
 }
 
+export interface EngineResults {
+  samples: EngineSample[];
+  /** Per engine: the husk commands one `run --rm` made (verb and its flags, ids left out), counted by a wrapper in an untimed run. */
+  calls: Record<string, string[]>;
+}
+
 interface Case {
   engine: string;
   runtime: RuntimeName;
   go: (i: number) => Promise<Timed>;
+}
+
+/** The verbs of husk's command line (what a call is named by in the count). */
+const VERBS = new Set(['create', 'start', 'state', 'kill', 'delete', 'exec', 'ps', 'pause', 'resume', 'update', 'events', 'features', 'list', 'run', 'spec', 'checkpoint', 'restore', '--version', 'version']);
+
+/**
+ * An sh wrapper named as the runtime: it logs each command line, then execs husk. Only the untimed
+ * counting run goes through it (sh costs a millisecond the timed runs must not pay).
+ */
+function countingWrapper(dir: string): { path: string; calls(): string[] } {
+  const path = join(dir, 'husk-counted');
+  const log = join(dir, 'husk-calls.log');
+  writeFileSync(path, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${runtimes.husk}' "$@"\n`);
+  chmodSync(path, 0o755);
+  return {
+    path,
+    calls: () => {
+      const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+      rmSync(log, { force: true });
+      // "--root R --log L --log-format json delete --force ID" -> "delete --force"
+      return lines.map((line) => {
+        const words = line.split(' ');
+        const at = words.findIndex((w) => VERBS.has(w));
+        if (at < 0) return line;
+        const flags = words.slice(at + 1).filter((w) => w.startsWith('-') && !w.includes('/'));
+        return [words[at], ...flags.filter((f) => ['--force', '--all', '--detach', '-d'].includes(f))].join(' ');
+      });
+    },
+  };
 }
 
 const has = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
@@ -29,13 +65,22 @@ const has = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${c
  * Measures each engine × runtime `runs` times after `warmup` runs; an engine that is not installed
  * or does not start is reported in `notes` and left out.
  */
-export async function benchEngines(runs: number, warmup: number, notes: string[]): Promise<EngineSample[]> {
+export async function benchEngines(runs: number, warmup: number, notes: string[]): Promise<EngineResults> {
   const imageDir = mkdtempSync('/tmp/husk-bench-image-');
   const engines: Engine[] = [];
   const samples: EngineSample[] = [];
+  const calls: Record<string, string[]> = {};
   try {
     const image = buildBusyboxImage(imageDir);
+    const counter = countingWrapper(imageDir);
     const cases: Case[] = [];
+    /** One untimed `run --rm` through the counting wrapper: the husk commands the engine makes. */
+    const count = async (engine: string, argv: string[], env?: NodeJS.ProcessEnv): Promise<void> => {
+      const t = await timed(argv, env === undefined ? {} : { env });
+      const made = counter.calls();
+      if (t.failures > 0) notes.push(`${engine}: the counting run (husk behind an sh wrapper) failed: its calls are not counted`);
+      else calls[engine] = made;
+    };
     const env = (engine: Engine): NodeJS.ProcessEnv => ({ ...process.env, ...engine.env });
     const load = async (engine: Engine, args: string[]): Promise<void> => {
       const r = await engine.cli(args);
@@ -53,15 +98,16 @@ export async function benchEngines(runs: number, warmup: number, notes: string[]
       const podman = startPodman();
       engines.push(podman);
       await load(podman, ['load', '-q', '-i', image.dockerArchive]);
-      for (const runtime of ['husk', 'runc'] as const) {
-        const argv = [...podman.command, '--runtime', runtimes[runtime], 'run', '--rm', '--network', 'none', '--cgroup-parent', podman.cgroupParent, ...podmanUlimits, image.name, 'true'];
-        cases.push({ engine: 'podman', runtime, go: () => timed(argv, { env: env(podman) }) });
-      }
+      const argv = (runtime: string): string[] => [...podman.command, '--runtime', runtime, 'run', '--rm', '--network', 'none', '--cgroup-parent', podman.cgroupParent, ...podmanUlimits, image.name, 'true'];
+      await count('podman', argv(counter.path), env(podman));
+      for (const runtime of ['husk', 'runc'] as const) cases.push({ engine: 'podman', runtime, go: () => timed(argv(runtimes[runtime]), { env: env(podman) }) });
     });
     await start('containerd', 'ctr', async () => {
       const containerd = await startContainerd({ name: 'bench-containerd', cgroupTag: `husk-bench-${process.pid}-containerd` });
       engines.push(containerd);
       await load(containerd, ['images', 'import', image.ociArchive]);
+      const counted = 'bench-counted';
+      await count('ctr', [...containerd.command, 'run', '--rm', '--runc-binary', counter.path, '--runc-root', join(containerd.dir, 'runtime-root', 'husk'), '--cgroup', `${containerd.cgroupParent}/${counted}`, image.qualifiedName, counted, 'true']);
       for (const runtime of ['husk', 'runc'] as const) {
         cases.push({
           engine: 'ctr',
@@ -74,13 +120,12 @@ export async function benchEngines(runs: number, warmup: number, notes: string[]
       }
     });
     await start('dockerd', 'dockerd', async () => {
-      const docker = await startDockerd();
+      const docker = await startDockerd({ 'husk-counted': counter.path });
       engines.push(docker);
       await load(docker, ['load', '-q', '-i', image.dockerArchive]);
-      for (const runtime of ['husk', 'runc'] as const) {
-        const argv = [...docker.command, 'run', '--rm', '--runtime', runtime, '--network', 'none', image.name, 'true'];
-        cases.push({ engine: 'docker', runtime, go: () => timed(argv, { env: env(docker) }) });
-      }
+      const argv = (runtime: string): string[] => [...docker.command, 'run', '--rm', '--runtime', runtime, '--network', 'none', image.name, 'true'];
+      await count('docker', argv('husk-counted'), env(docker));
+      for (const runtime of ['husk', 'runc'] as const) cases.push({ engine: 'docker', runtime, go: () => timed(argv(runtime), { env: env(docker) }) });
     });
     for (let round = 0; round < warmup + runs; round++) {
       for (const c of rotated(cases, round)) {
@@ -92,5 +137,5 @@ export async function benchEngines(runs: number, warmup: number, notes: string[]
     for (const engine of engines.reverse()) await engine.stop();
     rmSync(imageDir, { recursive: true, force: true });
   }
-  return samples;
+  return { samples, calls };
 }

@@ -86,6 +86,8 @@ const COUNT = 50;
 const rows: { section: string; row: Row }[] = [];
 const samples: Record<string, number[]> = {};
 const notes: string[] = [];
+/** Per engine, the husk commands one `run --rm` made (the engines section counts them). */
+let engineCalls: Record<string, string[]> = {};
 
 function record(key: string, value: number): void {
   (samples[key] ??= []).push(value);
@@ -416,7 +418,9 @@ class Bench {
   // Engines: their own `run --rm IMAGE true`, with runc and with husk as their runtime.
   async enginesSection(): Promise<void> {
     const { runs, warmup } = this.options;
-    for (const s of await benchEngines(runs, warmup, notes)) record(`engines.${s.engine}.${s.runtime}`, s.wallMs);
+    const results = await benchEngines(runs, warmup, notes);
+    for (const s of results.samples) record(`engines.${s.engine}.${s.runtime}`, s.wallMs);
+    engineCalls = results.calls;
     addRow('engines', '`podman run --rm IMAGE true`: wall', 'ms', (c) => `engines.podman.${c}`);
     addRow('engines', '`ctr run --rm IMAGE ID true`: wall', 'ms', (c) => `engines.ctr.${c}`);
     addRow('engines', '`docker run --rm IMAGE true`: wall', 'ms', (c) => `engines.docker.${c}`);
@@ -557,6 +561,7 @@ function report(bench: Bench, options: Options, started: Date): string {
     }
     lines.push('');
   }
+  lines.push(...engineFloorReport());
   // (7) floors and the issue's targets.
   const floorRows: [string, string, Row['unit']][] = [
     ['`node -e 0` wall (NODE_EXTRA_CA_CERTS unset)', 'run.wall.node-e-0', 'ms'],
@@ -577,6 +582,38 @@ function report(bench: Bench, options: Options, started: Date): string {
   }
   for (const note of notes) lines.push(`- ${note}`);
   return lines.join('\n');
+}
+
+/**
+ * What any Node CLI could reach under each engine: every husk command an engine makes starts Node,
+ * which costs at least `node -e 0`, where runc's cheapest verb costs its own median. So with runc's
+ * `run --rm` taking R and the engine making n calls, husk takes at least R + n × (node -e 0 − runc's
+ * cheapest verb), whatever husk's own code does. Needs the verbs and engines sections of this run.
+ */
+function engineFloorReport(): string[] {
+  const floor = cell('verbs.floor.node-e-0')?.median;
+  const runcVerbs = ['start', 'state', 'kill', 'delete'].map((verb) => cell(`verbs.${verb}.runc`)?.median).filter((v): v is number => v !== undefined);
+  const engines = Object.keys(engineCalls).filter((engine) => cell(`engines.${engine}.runc`) !== undefined);
+  if (floor === undefined || runcVerbs.length === 0 || engines.length === 0) return [];
+  const runcCall = Math.min(...runcVerbs);
+  const lines = [
+    '#### What a Node CLI can reach under each engine',
+    '',
+    `Each husk command an engine makes starts Node: at least \`node -e 0\` (${floor.toFixed(1)} ms in this run) where runc's cheapest verb takes ${runcCall.toFixed(1)} ms. ` +
+      'The calls were counted in one untimed run per engine (husk behind a wrapper that logs its command lines).',
+    '',
+    '| engine | husk commands per `run --rm` | with runc | floor for any Node CLI: runc + calls × (`node -e 0` − runc's cheapest verb) | floor ÷ runc | husk measured ÷ runc |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const engine of engines) {
+    const made = engineCalls[engine]!;
+    const runc = cell(`engines.${engine}.runc`)!.median;
+    const husk = cell(`engines.${engine}.husk`)?.median;
+    const bound = runc + made.length * (floor - runcCall);
+    lines.push(`| ${engine} | ${made.length}: ${made.map((c) => `\`${c}\``).join(', ')} | ${runc.toFixed(0)} ms | ${bound.toFixed(0)} ms | ${(bound / runc).toFixed(2)}× | ${husk === undefined ? '–' : `${(husk / runc).toFixed(2)}×`} |`);
+  }
+  lines.push('');
+  return lines;
 }
 
 async function main(): Promise<void> {

@@ -386,8 +386,8 @@ export interface Dockerd extends Engine {
   containerd: Containerd;
 }
 
-/** dockerd on a containerd of its own, with husk and runc as runtimes named "husk" and "runc". */
-export async function startDockerd(): Promise<Dockerd> {
+/** dockerd on a containerd of its own, with husk and runc as runtimes named "husk" and "runc" (and `extraRuntimes`, name to path). */
+export async function startDockerd(extraRuntimes: Record<string, string> = {}): Promise<Dockerd> {
   const containerd = await startContainerd({ name: 'docker-containerd', cgroupTag: `husk-engines-${process.pid}-docker` });
   const dir = containerd.dir;
   const log = join(dir, 'dockerd.log');
@@ -396,7 +396,7 @@ export async function startDockerd(): Promise<Dockerd> {
   for (const sub of ['data', 'exec', 'client']) mkdirSync(join(dir, sub));
   writeFileSync(
     join(dir, 'daemon.json'),
-    JSON.stringify({ runtimes: { husk: { path: runtimes.husk } }, 'deprecated-key-path': join(dir, 'key.json') }, null, 2),
+    JSON.stringify({ runtimes: { husk: { path: runtimes.husk }, ...Object.fromEntries(Object.entries(extraRuntimes).map(([name, path]) => [name, { path }])) }, 'deprecated-key-path': join(dir, 'key.json') }, null, 2),
   );
   const out = openSync(log, 'a');
   const daemon = spawn(
