@@ -1089,15 +1089,6 @@ void RunChild(const Op* ops, size_t count, const ChildSetup& setup) noexcept {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
 
-  // Nothing of husk's command line or environment in /proc/<pid>/cmdline or environ
-  // (our copies of those pages: the parent's are untouched). A name, as runc's "runc init".
-  if (setup.args_area != nullptr) {
-    static const char title[] = "husk init";
-    memset(setup.args_area, 0, setup.args_len);
-    memcpy(setup.args_area, title, setup.args_len < sizeof title ? setup.args_len - 1 : sizeof title - 1);
-  }
-  if (setup.environ_area != nullptr) memset(setup.environ_area, 0, setup.environ_len);
-
   // Our end of the sync socket and the exec helper go where husk-exec expects them,
   // above any fd a caller may ask to preserve.
   g_sync = MoveFd(setup.sync_fd, HUSK_EXEC_SYNC_FD);

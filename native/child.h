@@ -1,4 +1,5 @@
-// The cloned child: interprets the plan with raw system calls only, then execs.
+// The container's init (husk-init, native/init_main.cc): interprets the plan with raw
+// system calls only, then execs.
 #pragma once
 #include <cstddef>
 
@@ -10,12 +11,6 @@ namespace husk {
 struct ChildSetup {
   int sync_fd;         // the child's end of the sync socket
   int exec_helper_fd;  // the sealed memfd of husk-exec, the last exec (native/exec_helper.h)
-  // This process's argv and environment areas (/proc/<pid>/cmdline and environ): the
-  // child blanks its copies, so husk's command line never shows in a container.
-  char* args_area;
-  size_t args_len;
-  char* environ_area;
-  size_t environ_len;
 };
 
 // Never returns: ends in execve, or in _exit after reporting {op, errno} to the

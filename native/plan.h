@@ -12,17 +12,37 @@
 
 namespace husk {
 
+// One contiguous region of memory that every string and array of the ops is
+// allocated from, and the ops themselves at the end (Seal): it is handed to the
+// init as one image (native/plan_image.h), mapped there at the same address.
+class PlanArena {
+ public:
+  PlanArena();
+  ~PlanArena();
+  PlanArena(const PlanArena&) = delete;
+  PlanArena& operator=(const PlanArena&) = delete;
+  // Zeroed, 16-byte aligned; throws std::length_error past the reserve.
+  void* Allocate(size_t bytes);
+  char* base() const { return base_; }
+  size_t used() const { return used_; }
+
+ private:
+  char* base_;
+  size_t used_;
+};
+
 struct Plan {
   uint64_t clone_flags = 0;
   std::vector<Op> ops;
   int cgroup_fd = -1;  // clone3(CLONE_INTO_CGROUP) target, -1 for none
 
   // Owns every string and array the ops point into.
-  std::vector<std::unique_ptr<char[]>> strings;
-  std::vector<std::unique_ptr<char*[]>> string_vectors;
-  std::vector<std::unique_ptr<int64_t[]>> number_vectors;
+  PlanArena arena;
 
   const char* Keep(const std::string& s);
+  // Copies the ops after everything they point to and fills in the image header:
+  // the arena from its base to used() is the image.
+  void Seal();
 };
 
 }  // namespace husk

@@ -1,15 +1,49 @@
 #include "plan_decode.h"
 
+#include <sys/mman.h>
+
 #include <cmath>
 #include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "plan_image.h"
 
 namespace husk {
 
+// Address space only: pages are touched (and cost memory) as the plan fills them.
+constexpr size_t kArenaReserve = 64 << 20;
+
+PlanArena::PlanArena() : used_(sizeof(PlanImageHeader)) {
+  void* p = mmap(nullptr, kArenaReserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  base_ = static_cast<char*>(p);
+}
+
+PlanArena::~PlanArena() { munmap(base_, kArenaReserve); }
+
+void* PlanArena::Allocate(size_t bytes) {
+  size_t start = (used_ + 15) & ~static_cast<size_t>(15);
+  if (bytes > kArenaReserve || start > kArenaReserve - bytes) throw std::length_error("the plan is larger than 64 MiB");
+  used_ = start + bytes;
+  return base_ + start;  // fresh anonymous pages: zero
+}
+
 const char* Plan::Keep(const std::string& s) {
-  auto buf = std::make_unique<char[]>(s.size() + 1);
-  memcpy(buf.get(), s.c_str(), s.size() + 1);
-  strings.push_back(std::move(buf));
-  return strings.back().get();
+  char* buf = static_cast<char*>(arena.Allocate(s.size() + 1));
+  memcpy(buf, s.c_str(), s.size() + 1);
+  return buf;
+}
+
+void Plan::Seal() {
+  Op* copy = static_cast<Op*>(arena.Allocate(sizeof(Op) * (ops.size() + 1)));
+  if (!ops.empty()) memcpy(static_cast<void*>(copy), ops.data(), sizeof(Op) * ops.size());
+  auto* header = reinterpret_cast<PlanImageHeader*>(arena.base());
+  header->magic = kPlanImageMagic;
+  header->base = reinterpret_cast<uint64_t>(arena.base());
+  header->size = arena.used();
+  header->ops_offset = static_cast<uint64_t>(reinterpret_cast<char*>(copy) - arena.base());
+  header->op_count = ops.size();
 }
 
 void OpReader::Malformed(const std::string& what) {
@@ -75,28 +109,26 @@ const int64_t* OpReader::Ints(const char* name, size_t* len, int length) {
   if (length >= 0 && arr.Length() != static_cast<uint32_t>(length)) {
     Malformed(std::string("field \"") + name + "\" must hold " + std::to_string(length) + " numbers");
   }
-  auto nums = std::make_unique<int64_t[]>(arr.Length() + 1);
+  auto* nums = static_cast<int64_t*>(plan_.arena.Allocate(sizeof(int64_t) * (arr.Length() + 1)));
   for (uint32_t j = 0; j < arr.Length(); j++) {
     Napi::Value item = arr.Get(j);
     if (!IsInteger(item)) Malformed(std::string("field \"") + name + "\"[" + std::to_string(j) + "] is not an integer");
     nums[j] = item.As<Napi::Number>().Int64Value();
   }
   *len = arr.Length();
-  plan_.number_vectors.push_back(std::move(nums));
-  return plan_.number_vectors.back().get();
+  return nums;
 }
 
 char* const* OpReader::Strings(const char* name) {
   Napi::Value value = Required(name);
   if (!value.IsArray()) Malformed(std::string("field \"") + name + "\" is not an array");
   Napi::Array arr = value.As<Napi::Array>();
-  auto ptrs = std::make_unique<char*[]>(arr.Length() + 1);
+  auto** ptrs = static_cast<char**>(plan_.arena.Allocate(sizeof(char*) * (arr.Length() + 1)));
   for (uint32_t j = 0; j < arr.Length(); j++) {
     ptrs[j] = const_cast<char*>(Keep(arr.Get(j), name, "[" + std::to_string(j) + "]"));
   }
   ptrs[arr.Length()] = nullptr;
-  plan_.string_vectors.push_back(std::move(ptrs));
-  return plan_.string_vectors.back().get();
+  return ptrs;
 }
 
 int32_t OpReader::Enum(const char* name, const char* const* values, int count) {
@@ -112,7 +144,7 @@ int32_t OpReader::Enum(const char* name, const char* const* values, int count) {
   Malformed(std::string("field \"") + name + "\" is not one of " + allowed);
 }
 
-std::unique_ptr<Plan> DecodePlan(Napi::Env env, Napi::Object wire) {
+static std::unique_ptr<Plan> Decode(Napi::Env env, Napi::Object wire) {
   auto plan = std::make_unique<Plan>();
   Napi::Value clone_flags = wire.Get("cloneFlags");
   if (!IsInteger(clone_flags)) throw Napi::TypeError::New(env, "plan: cloneFlags is not an integer");
@@ -141,7 +173,18 @@ std::unique_ptr<Plan> DecodePlan(Napi::Env env, Napi::Object wire) {
     DecodeOpFields(reader, op);
     plan->ops.push_back(op);
   }
+  plan->Seal();
   return plan;
+}
+
+std::unique_ptr<Plan> DecodePlan(Napi::Env env, Napi::Object wire) {
+  try {
+    return Decode(env, wire);
+  } catch (const std::length_error& e) {
+    throw Napi::RangeError::New(env, std::string("plan: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "plan: no memory for the plan's arena");
+  }
 }
 
 }  // namespace husk

@@ -23,6 +23,16 @@ if (missing.length > 0) {
       `  Fedora:        dnf install -y gcc-c++ make python3`,
   );
 }
+// husk-init, the program every container's init runs, is linked statically (native/init_main.cc).
+const cxx = process.env.CXX || 'g++';
+const staticLibc = spawnSync('sh', ['-c', `test -f "$(${cxx} -print-file-name=libc.a)"`], { stdio: 'ignore' }).status === 0;
+if (!staticLibc) {
+  fail(
+    `the static C library (libc.a) is missing: husk-init, the program a container's init runs, is linked statically.\n` +
+      `  Debian/Ubuntu: apt-get install -y libc6-dev (part of build-essential)\n` +
+      `  Fedora:        dnf install -y glibc-static libstdc++-static`,
+  );
+}
 const require = createRequire(import.meta.url);
 const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
 const result = spawnSync(process.execPath, [nodeGyp, 'rebuild'], { stdio: 'inherit' });

@@ -138,12 +138,14 @@ export function planContainer(input: ContainerPlanInput): Plan {
   const joinedPid = joins.some((ns) => ns.type === 'pid');
   const joinedUser = joins.some((ns) => ns.type === 'user');
   // clone3 makes every new namespace at once, owned by our user namespace. That will
-  // not do when a user or pid namespace is joined, or anything is joined alongside a
-  // new user namespace: then (as runc's nsexec) the child joins first, user namespace
-  // first, makes the new namespaces with unshare, and clones the init so that it is born
-  // inside the joined or new pid namespace: a sibling of the child (CLONE_PARENT), as runc's
-  // stage-2, so it is the runtime's own child and the child does not stay behind.
-  const joinFirst = joinedPid || joinedUser || (userNs && joins.length > 0);
+  // not do when a user or pid namespace is joined, or a user namespace is made: the child
+  // execs husk-init right after the clone, and an exec in a user namespace whose id maps are
+  // not written yet drops every capability (its uid 0 is unmapped). Then (as runc's nsexec)
+  // the child joins first, user namespace first, makes the new namespaces with unshare, and
+  // clones the init so that it is born inside the joined or new pid namespace: a sibling of
+  // the child (CLONE_PARENT), as runc's stage-2, so it is the runtime's own child and the
+  // child does not stay behind.
+  const joinFirst = joinedPid || joinedUser || userNs;
   // The cgroup and time namespaces are made later, by unshare: the cgroup one once the
   // child is in its cgroup, the time one once its clocks' offsets can be written (a
   // process inside a time namespace can no longer change them).
@@ -157,10 +159,10 @@ export function planContainer(input: ContainerPlanInput): Plan {
   const deferDumpable = userNs && (input.unprivilegedIdMaps ?? false);
   if (!deferDumpable) ops.push(dumpableOff);
   ops.push({ kind: 'pdeathsig', signal: 9 }); // a runtime killed mid-create takes its child along
-  const joinsCgroup = (input.cgroupTasks ?? []).length > 0 && (cloneFlags & cloneFlagOf.user) === 0;
+  // Before any user namespace exists (it comes by unshare, later): the host's tasks files are writable.
+  const joinsCgroup = (input.cgroupTasks ?? []).length > 0;
   if (joinsCgroup) for (const path of input.cgroupTasks!) ops.push({ kind: 'write_file', path, content: '0', create: false });
   ops.push({ kind: 'sync', point: SyncPoint.AfterClone });
-  if (deferDumpable && !joinFirst) ops.push(dumpableOff);
   // Opened now, while the child still has the runtime's credentials: as the
   // mapped root of a user namespace it could not open a file of the host's root.
   if (input.gatePath !== undefined) ops.push({ kind: 'open_gate', path: input.gatePath });

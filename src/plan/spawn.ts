@@ -1,5 +1,5 @@
 import { linuxConstants as constants } from '../sys/constants.js';
-import { cloneFlagOf, type IdMapping, isMapped, NAMESPACE_JOIN_ORDER, type NamespaceType, procNsName } from './namespaces.js';
+import { cloneFlagOf, describeCloneFlags, type IdMapping, isMapped, NAMESPACE_JOIN_ORDER, type NamespaceType, procNsName } from './namespaces.js';
 import { type Plan, type PlanOp, SyncPoint } from './ops.js';
 
 export interface SpawnPlanInput {
@@ -23,19 +23,26 @@ export interface SpawnPlanInput {
 /**
  * The plan of `spawn`: a process in new namespaces, without a rootfs of its own.
  * The cgroup namespace is created after the parent's sync point (so it is rooted
- * at the cgroup the process ends up in), every other one by clone3 itself.
+ * at the cgroup the process ends up in), every other one by clone3 itself; with a new
+ * user namespace, by the child with unshare (husk-init, exec'd in a user namespace
+ * without id maps, would have no capabilities), and a new pid namespace then gets a
+ * sibling cloned into it (as src/plan/container.ts does).
  */
 export function planSpawn(input: SpawnPlanInput): Plan {
   const wanted = new Set(input.namespaces);
-  let cloneFlags = 0;
-  for (const ns of wanted) if (ns !== 'cgroup') cloneFlags |= cloneFlagOf[ns];
+  let flags = 0;
+  for (const ns of wanted) if (ns !== 'cgroup') flags |= cloneFlagOf[ns];
+  const userNs = wanted.has('user');
+  const cloneFlags = userNs ? 0 : flags;
   const ops: PlanOp[] = [];
 
-  const needsParent = wanted.has('user') || wanted.has('cgroup');
+  if (userNs) ops.push({ kind: 'unshare', flags, what: describeCloneFlags(flags) });
+  const needsParent = userNs || wanted.has('cgroup');
   if (needsParent) ops.push({ kind: 'sync', point: SyncPoint.AfterClone });
-  if (wanted.has('user') && isMapped(input.uidMap, 0) && isMapped(input.gidMap, 0)) {
+  if (userNs && isMapped(input.uidMap, 0) && isMapped(input.gidMap, 0)) {
     ops.push({ kind: 'setuser', uid: 0, gid: 0 }); // be root of the new user namespace
   }
+  if (userNs && wanted.has('pid')) ops.push({ kind: 'clone_sibling' });
   if (input.join !== undefined) {
     const { pid, namespaces } = input.join;
     for (const ns of NAMESPACE_JOIN_ORDER.filter((type) => namespaces.includes(type))) {

@@ -16,7 +16,7 @@ import {
   validateResources,
   type LinuxResources,
 } from '../cgroups/index.js';
-import { constants, native } from '../native/index.js';
+import { native } from '../native/index.js';
 import type { CgroupMountSource } from '../plan/container.js';
 import { planContainer } from '../plan/container.js';
 import { writePidFile } from './pid-file.js';
@@ -297,9 +297,7 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
           if (point === SyncPoint.AfterClone) {
             init = child;
             if (placeChild) await cgroup!.addProcess(child.pid);
-            // With clone3's CLONE_NEWUSER the child is in its user namespace already;
-            // otherwise it makes it later and stops at IdMaps.
-            if (idMaps !== undefined && (plan.cloneFlags & constants.CLONE_NEWUSER) !== 0) writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings, idMaps);
+            // A new user namespace is made later (unshare), and the child stops at IdMaps.
             recordInit(child.pid);
             debug(cgroup !== undefined ? `init ${child.pid} placed in its cgroup` : `init ${child.pid} cloned (no cgroup of its own)`);
           } else if (point === SyncPoint.IdMaps) {

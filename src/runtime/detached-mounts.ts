@@ -21,9 +21,15 @@ export async function userNamespaceFd(uidMappings: LinuxIDMapping[], gidMappings
   let fd: number | undefined;
   const holder = await launchPlan(
     {
-      cloneFlags: constants.CLONE_NEWUSER,
-      // The second sync never gets its answer: the child leaves when the runtime hangs up.
-      ops: [{ kind: 'pdeathsig', signal: 9 }, { kind: 'sync', point: SyncPoint.AfterClone }, { kind: 'sync', point: SyncPoint.AfterClone }],
+      // Made by unshare, as every new user namespace (src/plan/container.ts says why). The
+      // second sync never gets its answer: the child leaves when the runtime hangs up.
+      cloneFlags: 0,
+      ops: [
+        { kind: 'pdeathsig', signal: 9 },
+        { kind: 'unshare', flags: constants.CLONE_NEWUSER, what: 'CLONE_NEWUSER' },
+        { kind: 'sync', point: SyncPoint.AfterClone },
+        { kind: 'sync', point: SyncPoint.AfterClone },
+      ],
     },
     {
       lastPoint: SyncPoint.AfterClone,

@@ -37,7 +37,7 @@ const target = (name: string): GypTarget => {
   if (found === undefined) throw new Error(`binding.gyp has no target ${name}`);
   return { ...found, sources: expand(found.sources), cflags_cc: expand(found.cflags_cc) };
 };
-const childTargets = [target('husk_child'), target('husk_lab_child')];
+const childTargets = [target('husk_child'), target('husk_lab_child'), target('husk-init')];
 const childSources = [...new Set(childTargets.flatMap((t) => t.sources))];
 
 /** Source text without comments and string literals (they may say "new" or "std::string"). */
@@ -48,30 +48,39 @@ const code = (file: string): string =>
     .replace(/"(?:[^"\\\n]|\\.)*"/g, '""');
 
 describe('the child target (native/child.cc and what it calls)', () => {
-  it('is a static library of its own, built without exceptions or RTTI, linked into the addon', () => {
+  it('is a static library of its own, built without exceptions or RTTI, linked into husk-init (carried by the addon), never into the addon', () => {
     const child = target('husk_child');
     expect(child.type).toBe('static_library');
     expect(childSources).toEqual(expect.arrayContaining(['native/child.cc', 'native/seccomp_filter.cc']));
     expect(child.cflags_cc).toEqual(expect.arrayContaining(['-fno-exceptions', '-fno-rtti']));
     expect(child.cflags_cc).not.toContain('-fexceptions');
+    // husk-init: the child as a static program, the first exec of the runtime's clone.
+    const init = target('husk-init');
+    expect(init.dependencies).toEqual(['husk_child']);
+    expect(init.cflags_cc).toEqual(child.cflags_cc);
     const addon = target('husk');
-    expect(addon.dependencies).toContain('husk_child');
-    for (const source of childSources) expect(addon.sources).not.toContain(source);
+    expect(addon.dependencies).toContain('husk_init_blob');
+    expect(addon.dependencies).not.toContain('husk_child');
+    for (const source of [...childSources, ...init.sources]) expect(addon.sources).not.toContain(source);
     // The escape lab's interpreter is the same child with the lab's ops, built the same way.
     const lab = target('husk_lab_child');
     expect(lab.type).toBe('static_library');
     expect(lab.cflags_cc).toEqual(child.cflags_cc);
-    expect(target('husk_lab').dependencies).toContain('husk_lab_child');
+    expect(target('husk-lab-init').dependencies).toEqual(['husk_lab_child']);
+    expect(target('husk_lab').dependencies).toContain('husk_lab_init_blob');
   });
 
   it("keeps the escape lab's probe (it plants a leaked fd) out of the runtime's interpreter and out of npm install's static tools", () => {
     expect(target('husk_child').sources).not.toContain('native/escape_probe.cc');
     expect(target('husk_lab_child').sources).toContain('native/escape_probe.cc');
-    // One executable target, husk-exec, which needs no libc at all (its own _start, raw syscalls);
-    // husk-testinit (static, needs libc.a) is built by the tests (tests/helpers/testinit.ts).
-    const executables = gyp.targets.filter((t) => t.type === 'executable');
-    expect(executables.map((t) => t.target_name)).toEqual(['husk-exec']);
-    expect((executables[0] as GypTarget & { ldflags?: string[] }).ldflags).toEqual(expect.arrayContaining(['-nostdlib', '-static']));
+    // Three executable targets: husk-exec, which needs no libc at all (its own _start, raw
+    // syscalls), and the two husk-inits, static (libc.a), so that they load no host library;
+    // husk-testinit is built by the tests (tests/helpers/testinit.ts).
+    const executables = gyp.targets.filter((t) => t.type === 'executable') as (GypTarget & { ldflags?: string[] })[];
+    expect(executables.map((t) => t.target_name)).toEqual(['husk-exec', 'husk-init', 'husk-lab-init']);
+    expect(executables[0]!.ldflags).toEqual(expect.arrayContaining(['-nostdlib', '-static']));
+    for (const init of executables.slice(1)) expect(expand(init.ldflags)).toContain('-static');
+    expect(target('husk-init').sources).not.toContain('native/escape_probe.cc');
     expect(code('native/child.cc')).toMatch(/#ifdef HUSK_LAB_OPS\s+#include ""\s+#endif/);
   });
 
@@ -105,5 +114,33 @@ describe('the child target (native/child.cc and what it calls)', () => {
       expect(definitions.length, source).toBeGreaterThan(0);
       expect(definitions.filter((line) => !line.includes('noexcept')), source).toEqual([]);
     }
+  });
+});
+
+describe("the runtime's clone, while it shares Node's memory (native/launch.cc)", () => {
+  /** The body of the function `name` defined in `source` (from its opening brace to the matching one). */
+  const body = (source: string, name: string): string => {
+    const text = code(source);
+    const start = text.search(new RegExp(`\\b${name}\\([^;{]*\\)[^;{]*\\{`));
+    expect(start, `${name} in ${source}`).toBeGreaterThanOrEqual(0);
+    let depth = 0;
+    for (let i = text.indexOf('{', start); i < text.length; i++) {
+      if (text[i] === '{') depth++;
+      else if (text[i] === '}' && --depth === 0) return text.slice(start, i + 1);
+    }
+    throw new Error(`${name}: unbalanced braces`);
+  };
+
+  it('makes inline system calls only until its execveat: no glibc call (errno, lazy PLT slots), nothing of the C++ library', () => {
+    const allowed = new Set(['Sys', 'InheritAllFds', 'PlaceFd', 'IsPlaced', '__builtin_memcpy', 'reinterpret_cast', 'static_cast', 'sizeof', 'alignas', 'if', 'for', 'while', 'return']);
+    const functions = ['StartInit', 'InheritAllFds', 'PlaceFd', 'IsPlaced'];
+    for (const name of functions) {
+      const text = body('native/launch.cc', name).replace(new RegExp(`^[^{]*\\b${name}\\(`), '{');
+      const calls = [...text.matchAll(/\b([A-Za-z_]\w*)\s*(?:<[\w:*& ]*>)?\s*\(/g)].map((m) => m[1]!);
+      expect(calls.filter((call) => !allowed.has(call)), name).toEqual([]);
+    }
+    // The clone is started on its own stack with CLONE_VM, and its entry is StartInit.
+    expect(code('native/launch.cc')).toMatch(/CLONE_VM \| CLONE_VFORK/);
+    expect(code('native/launch.cc')).toMatch(/Clone3OnStack\(&args, sizeof args, StartInit, &start\)/);
   });
 });

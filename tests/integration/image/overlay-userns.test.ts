@@ -46,13 +46,15 @@ function overlayOp(lowers: string[]): PlanOp {
   return { kind: 'mount_overlay', target: join(dir, 'merged'), lowers, lowerdirJoined: lowers.join(':'), upper: join(dir, 'upper'), work: join(dir, 'work'), options: ['userxattr'] };
 }
 
-function plan(cloneFlags: number, overlay: PlanOp, script: string): { cloneFlags: number; ops: PlanOp[] } {
+/** The namespaces are made by the child with unshare, the user namespace first (as the runtime's planners do). */
+function plan(namespaces: number, overlay: PlanOp, script: string): { cloneFlags: number; ops: PlanOp[] } {
   return {
-    cloneFlags,
+    cloneFlags: 0,
     ops: [
+      { kind: 'unshare', flags: namespaces, what: 'the test\'s namespaces' },
       { kind: 'sync', point: SyncPoint.AfterClone },
       { kind: 'setuser', uid: 0, gid: 0 },
-      ...((cloneFlags & constants.CLONE_NEWNS) !== 0
+      ...((namespaces & constants.CLONE_NEWNS) !== 0
         ? [{ kind: 'mount', source: null, target: '/', fstype: null, flags: constants.MS_REC | constants.MS_SLAVE, data: null, targetMode: 'as-is' } as PlanOp]
         : []),
       overlay,

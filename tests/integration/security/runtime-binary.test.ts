@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,23 @@ describe("husk's command line stays out of the container", () => {
     expect(cmdline).not.toContain(husk.root); // before: node .../dist/cli.js --root /run/husk-test-... create ...
     expect(cmdline).not.toContain(id);
     expect(cmdline.replace(/\0+$/, '')).toBe('husk init');
+    expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
+    husk.expectGone(id);
+  });
+
+  it('the init is husk-init from a sealed memfd, with nothing of Node in its memory or environment', async () => {
+    const bundle = await makeTestBundle({ args: ['sleep', '300'] });
+    bundles.push(bundle);
+    const id = newId('init-image');
+    expect((await husk.detached(['create', '--bundle', bundle.dir, id])).exitCode).toBe(0);
+    const { pid } = await husk.state(id);
+    // Before husk-init, the init was a clone of Node until its last exec: node's binary and heap were mapped.
+    expect(readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:husk-init( \(deleted\))?$/);
+    const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+    expect(maps).not.toContain(realpathSync(process.execPath));
+    expect(maps).not.toMatch(/\.node\b/); // no addon
+    expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).toBe('');
+    expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('husk init');
     expect((await husk.run(['delete', '--force', id])).exitCode).toBe(0);
     husk.expectGone(id);
   });

@@ -65,18 +65,27 @@ describe('planContainer', () => {
   });
 
   it('binds the host devices instead of mknod in a user namespace, and becomes its root first', () => {
-    const ops = planContainer(
+    const plan = planContainer(
       input((spec) => {
         spec.linux!.namespaces!.push({ type: 'user' });
         spec.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
         spec.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
       }),
-    ).ops;
+    );
+    const ops = plan.ops;
     expect(ops.some((op) => op.kind === 'mknod')).toBe(false);
     expect(ops).toContainEqual({ kind: 'mount', source: '/dev/null', target: '/dev/null', fstype: null, flags: c.MS_BIND, data: null, targetMode: 'in-root-file' });
     const sync = ops.findIndex((op) => op.kind === 'sync');
     expect(ops[sync + 1]!.kind).toBe('open_gate'); // still as the runtime's own uid
-    expect(ops[sync + 2]).toEqual({ kind: 'setuser', uid: 0, gid: 0 });
+    // The user namespace (and the others, owned by it) by unshare, not by the clone: husk-init,
+    // exec'd in a user namespace without maps, would have no capabilities. Then the maps, then root.
+    expect(plan.cloneFlags).toBe(0);
+    expect(ops[sync + 2]).toMatchObject({ kind: 'unshare', flags: expect.any(Number) });
+    expect((ops[sync + 2] as { flags: number }).flags & (c.CLONE_NEWUSER | c.CLONE_NEWPID | c.CLONE_NEWNS)).toBe(c.CLONE_NEWUSER | c.CLONE_NEWPID | c.CLONE_NEWNS);
+    expect(ops[sync + 3]).toEqual({ kind: 'sync', point: SyncPoint.IdMaps });
+    expect(ops[sync + 4]).toEqual({ kind: 'setuser', uid: 0, gid: 0 });
+    // The init is born in the new pid namespace: a sibling the child clones.
+    expect(ops.findIndex((op) => op.kind === 'clone_sibling')).toBeGreaterThan(sync + 4);
   });
 
   it('skips ambient capabilities that are not also permitted and inheritable (runc 1.1 spec)', () => {

@@ -18,7 +18,9 @@ describe('rootless plans', () => {
     const rootful = kinds(planContainer(input()).ops);
     expect(rootful.slice(0, 3)).toEqual(['dumpable', 'pdeathsig', 'sync']);
     const ops = planContainer(input({ unprivilegedIdMaps: true })).ops;
-    const sync = ops.findIndex((op) => op.kind === 'sync' && op.point === SyncPoint.AfterClone);
+    // The maps are written at IdMaps, once the child has made its user namespace (unshare).
+    const sync = ops.findIndex((op) => op.kind === 'sync' && op.point === SyncPoint.IdMaps);
+    expect(sync).toBeGreaterThan(0);
     expect(ops.slice(0, sync).some((op) => op.kind === 'dumpable')).toBe(false);
     expect(ops[sync + 1]).toEqual({ kind: 'dumpable', value: 0 });
   });
