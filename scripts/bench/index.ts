@@ -602,7 +602,7 @@ function engineFloorReport(): string[] {
     `Each husk command an engine makes starts Node: at least \`node -e 0\` (${floor.toFixed(1)} ms in this run) where runc's cheapest verb takes ${runcCall.toFixed(1)} ms. ` +
       'The calls were counted in one untimed run per engine (husk behind a wrapper that logs its command lines).',
     '',
-    '| engine | husk commands per `run --rm` | with runc | floor for any Node CLI: runc + calls × (`node -e 0` − runc's cheapest verb) | floor ÷ runc | husk measured ÷ runc |',
+    "| engine | husk commands per `run --rm` | with runc | floor for any Node CLI: runc + calls × (`node -e 0` − runc's cheapest verb) | floor ÷ runc | husk measured ÷ runc |",
     '|---|---|---|---|---|---|',
   ];
   for (const engine of engines) {
