@@ -41,10 +41,16 @@ export interface ContainerPlanInput {
    * The `tasks` files of the container's v1 cgroups. The child moves itself there ("0": the
    * writing thread, and it is the only one) right after the clone: the kernel then takes no
    * cgroup_threadgroup_rwsem, whose writer waits for an RCU grace period (6 to 12 ms here) when
-   * the runtime writes a pid to cgroup.procs. Not when clone3 makes a user namespace: the child
-   * could not write a host file then, and the runtime places it (Plan.joinsCgroup false).
+   * the runtime writes a pid to cgroup.procs. A user namespace comes later (unshare), so the
+   * child still may write the host's files then.
    */
   cgroupTasks?: string[];
+  /**
+   * The runtime puts the child into cgroups itself (a systemd scope, v1 cgroups it cannot join
+   * alone), while the child waits at AfterClone. Without it the child does not stop there: the
+   * runtime has nothing to do at that point, and a round trip less is one wake-up of each side less.
+   */
+  placedByRuntime?: boolean;
   /** The rootfs is an empty directory to cover with a private tmpfs (the embedded default). */
   rootfsTmpfs?: boolean;
   /**
@@ -160,9 +166,8 @@ export function planContainer(input: ContainerPlanInput): Plan {
   if (!deferDumpable) ops.push(dumpableOff);
   ops.push({ kind: 'pdeathsig', signal: 9 }); // a runtime killed mid-create takes its child along
   // Before any user namespace exists (it comes by unshare, later): the host's tasks files are writable.
-  const joinsCgroup = (input.cgroupTasks ?? []).length > 0;
-  if (joinsCgroup) for (const path of input.cgroupTasks!) ops.push({ kind: 'write_file', path, content: '0', create: false });
-  ops.push({ kind: 'sync', point: SyncPoint.AfterClone });
+  for (const path of input.cgroupTasks ?? []) ops.push({ kind: 'write_file', path, content: '0', create: false });
+  if (input.placedByRuntime) ops.push({ kind: 'sync', point: SyncPoint.AfterClone });
   // Opened now, while the child still has the runtime's credentials: as the
   // mapped root of a user namespace it could not open a file of the host's root.
   if (input.gatePath !== undefined) ops.push({ kind: 'open_gate', path: input.gatePath });
@@ -243,7 +248,7 @@ export function planContainer(input: ContainerPlanInput): Plan {
   for (const hook of hooks.startContainer ?? []) ops.push(hookOp('startContainer', hook));
   if (process.noNewPrivileges && !notify) ops.push(...seccompOps(linux.seccomp));
   ops.push({ kind: 'exec', file, args: process.args, env });
-  return { cloneFlags, ops, ...(detached.length > 0 && { detachedMounts: detached }), ...(joinsCgroup && { joinsCgroup }) };
+  return { cloneFlags, ops, ...(detached.length > 0 && { detachedMounts: detached }) };
 }
 
 /**

@@ -20,8 +20,6 @@ export interface Plan<Op extends { kind: string } = PlanOp> {
   ops: Op[];
   /** Mounts the runtime prepares before the clone; each fills in the treeFd of its move_mount op. */
   detachedMounts?: DetachedMount[];
-  /** The child moves itself into its v1 cgroups (ContainerPlanInput.cgroupTasks) before its first sync. */
-  joinsCgroup?: boolean;
 }
 
 /**

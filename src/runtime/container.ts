@@ -214,6 +214,9 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   // tree of a hybrid host) and moves itself into its v1 ones: no cgroup.procs write by us, no
   // moment outside its limits. A systemd scope is made with its first process instead.
   const bornInCgroup = cgroup !== undefined && !cgroup.placesFirstProcess;
+  const cgroupTasks = bornInCgroup ? v1TasksFiles(cgroup!) : undefined;
+  // Placed by us: in a systemd scope, or in v1 cgroups the child could not write itself into.
+  const placeChild = cgroup !== undefined && (!bornInCgroup || (layout.mode !== 'v2' && (cgroupTasks ?? []).length === 0));
   const plan = planContainer({
     spec,
     rootfs,
@@ -223,7 +226,8 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     preserveFds: listenFds + (options.preserveFds ?? 0),
     lastCap: lastCapability(),
     cgroupMount: cgroupMountFor(cgroup, layout, spec, (userNs || joinsUserNs(spec) || (rootless && inUserNamespace())) && !newNetworkNs(spec)),
-    ...(bornInCgroup && { cgroupTasks: v1TasksFiles(cgroup!) }),
+    ...(cgroupTasks !== undefined && { cgroupTasks }),
+    placedByRuntime: placeChild,
     rootfsTmpfs: options.generated !== undefined,
     ...(imageLayer === undefined && { home: homeOf(rootfs, spec.process?.user.uid ?? 0) }),
     joinsOwnNetworkNs: joinsOwnNetworkNs(spec),
@@ -287,19 +291,19 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
     }
     const v2Dir = bornInCgroup ? cgroup!.v2Directory() : undefined;
     cgroupFd = v2Dir !== undefined ? openSync(v2Dir, 'r') : undefined;
-    // Placed by us: in a systemd scope, or in v1 cgroups the child could not write itself into.
-    const placeChild = cgroup !== undefined && (!bornInCgroup || (layout.mode !== 'v2' && !plan.joinsCgroup));
     init = await launchPlan(
       plan,
       {
         lastPoint: SyncPoint.Ready,
+        onClone: (child) => {
+          init = child;
+          recordInit(child.pid);
+          debug(`init ${child.pid} cloned${cgroup !== undefined && !placeChild ? ' into its cgroup' : ''}`);
+        },
         onSyncPoint: async (point, child) => {
           if (point === SyncPoint.AfterClone) {
-            init = child;
-            if (placeChild) await cgroup!.addProcess(child.pid);
-            // A new user namespace is made later (unshare), and the child stops at IdMaps.
-            recordInit(child.pid);
-            debug(cgroup !== undefined ? `init ${child.pid} placed in its cgroup` : `init ${child.pid} cloned (no cgroup of its own)`);
+            await cgroup!.addProcess(child.pid);
+            debug(`init ${child.pid} placed in its cgroup`);
           } else if (point === SyncPoint.IdMaps) {
             writeIdMaps(child.pid, spec.linux?.uidMappings, spec.linux?.gidMappings, idMaps);
           } else if (point === SyncPoint.CreateHooks) {

@@ -5,6 +5,8 @@ import { ChildHandle } from './child.js';
 import { runcPhrase, SetupError } from './errors.js';
 
 export interface LaunchHandlers {
+  /** The child, right after the clone (before any sync point). */
+  onClone?(child: ChildHandle): void;
   /**
    * The child waits at `point` until this resolves; what it returns is handed
    * to the child (the state JSON for its startContainer hooks).
@@ -57,6 +59,7 @@ export async function launchPlan(
   let child = new ChildHandle(launched.pid, launched.pidfd);
   const channel = new SyncChannel(launched.syncFd);
   try {
+    handlers.onClone?.(child);
     for (;;) {
       const msg = await channel.recv();
       if (msg.type === 'eof') {

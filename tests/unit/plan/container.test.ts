@@ -21,7 +21,9 @@ describe('planContainer', () => {
     const plan = planContainer(input());
     const order = kinds(plan.ops);
     const at = (kind: string): number => order.indexOf(kind);
-    expect(order.slice(0, 4)).toEqual(['dumpable', 'pdeathsig', 'sync', 'open_gate']);
+    // No stop after the clone unless the runtime places the child in its cgroups itself.
+    expect(order.slice(0, 3)).toEqual(['dumpable', 'pdeathsig', 'open_gate']);
+    expect(kinds(planContainer({ ...input(), placedByRuntime: true }).ops).slice(0, 4)).toEqual(['dumpable', 'pdeathsig', 'sync', 'open_gate']);
     // As runc: masked and read-only paths once the rootfs is the root, then the read-only root.
     expect(at('enter_rootfs')).toBeLessThan(at('pivot_root'));
     expect(at('pivot_root')).toBeLessThan(at('mask'));
@@ -75,7 +77,7 @@ describe('planContainer', () => {
     const ops = plan.ops;
     expect(ops.some((op) => op.kind === 'mknod')).toBe(false);
     expect(ops).toContainEqual({ kind: 'mount', source: '/dev/null', target: '/dev/null', fstype: null, flags: c.MS_BIND, data: null, targetMode: 'in-root-file' });
-    const sync = ops.findIndex((op) => op.kind === 'sync');
+    const sync = ops.findIndex((op) => op.kind === 'open_gate') - 1;
     expect(ops[sync + 1]!.kind).toBe('open_gate'); // still as the runtime's own uid
     // The user namespace (and the others, owned by it) by unshare, not by the clone: husk-init,
     // exec'd in a user namespace without maps, would have no capabilities. Then the maps, then root.

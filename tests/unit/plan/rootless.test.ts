@@ -16,7 +16,7 @@ const kinds = (ops: PlanOp[]): string[] => ops.map((op) => op.kind);
 describe('rootless plans', () => {
   it('an unprivileged parent writes the maps: the child stays dumpable until then (runc nsexec), not a step longer', () => {
     const rootful = kinds(planContainer(input()).ops);
-    expect(rootful.slice(0, 3)).toEqual(['dumpable', 'pdeathsig', 'sync']);
+    expect(rootful.slice(0, 3)).toEqual(['dumpable', 'pdeathsig', 'open_gate']);
     const ops = planContainer(input({ unprivilegedIdMaps: true })).ops;
     // The maps are written at IdMaps, once the child has made its user namespace (unshare).
     const sync = ops.findIndex((op) => op.kind === 'sync' && op.point === SyncPoint.IdMaps);
