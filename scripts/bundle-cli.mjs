@@ -3,10 +3,13 @@
 //
 //   dist/cli-bundle.cjs    the CLI and every verb in one CommonJS file (esbuild); verbs stay
 //                          lazy: each `import()` of a verb becomes an in-file init
-//   dist/cli.cjs           the launcher (src/cli/launcher.ts): compiles the bundle with
-//                          its code cache when that may be trusted, and runs it
+//   dist/cli-light.cjs     the CLI with only the light verbs (src/cli/command-line.ts: start,
+//                          state, kill, delete, list, pause, resume), a fraction of the code
+//   dist/cli.cjs           the launcher (src/cli/launcher.ts): picks the bundle from the
+//                          command line, compiles it with its code cache when that may be
+//                          trusted, and runs it
 //   dist/cli.js            a link to cli.cjs (what engines, tests and `npm link` call)
-//   dist/cli-bundle.cache  the code cache, made here after running the verbs once
+//   dist/cli-*.cache       each bundle's code cache, made here after running its verbs once
 //
 // Why CommonJS: an ES module entry costs the ESM loader (resolution, linking, its own
 // compile path) and esbuild's ESM/CJS interop for every built-in, on every command.
@@ -49,24 +52,29 @@ const keepModuleUrls = {
 const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', legalComments: 'none', logLevel: 'warning' };
 
 // Old outputs first: a cache must never outlive the bundle it was made from.
-for (const name of ['cli.js', 'cli.cjs', 'cli-bundle.cjs', 'cli-bundle.cache']) rmSync(join(dist, name), { force: true });
+// (tsc's dist/cli-light.js and .d.ts go too: src/cli-light.ts is only the light bundle's entry.)
+for (const name of ['cli.js', 'cli.cjs', 'cli-bundle.cjs', 'cli-bundle.cache', 'cli-light.cjs', 'cli-light.cache', 'cli-light.js', 'cli-light.d.ts']) {
+  rmSync(join(dist, name), { force: true });
+}
 
-// 1. The bundle. Node built-ins stay require()s (external, platform node), made in the
+// 1. The bundles. Node built-ins stay require()s (external, platform node), made in the
 // lazy init of the module that uses them. npm packages stay external too: only the image
 // verbs load them, and src/image/unpack.ts patches tar-stream's PAX decoder through
 // Node's own module of it, which a bundled copy would not see.
-const bundled = await build({
-  ...common,
-  entryPoints: [`${src}cli.ts`],
-  outfile: `${dist}cli-bundle.cjs`,
-  packages: 'external',
-  plugins: [keepModuleUrls],
-  banner: { js: 'var __huskModuleUrl = (path) => require("node:url").pathToFileURL(require("node:path").join(__dirname, path)).href;' },
-  write: false,
-});
-let code = bundled.outputFiles[0].text.replace(/^#!.*\n/, ''); // the launcher has the #!
-if (/\bimport\(/.test(code)) throw new Error('bundle-cli: dist/cli-bundle.cjs has a dynamic import(), which code compiled by vm.Script cannot run on Node 20');
-writeFileSync(`${dist}cli-bundle.cjs`, code);
+for (const [entry, out] of [['cli.ts', 'cli-bundle.cjs'], ['cli-light.ts', 'cli-light.cjs']]) {
+  const bundled = await build({
+    ...common,
+    entryPoints: [`${src}${entry}`],
+    outfile: `${dist}${out}`,
+    packages: 'external',
+    plugins: [keepModuleUrls],
+    banner: { js: 'var __huskModuleUrl = (path) => require("node:url").pathToFileURL(require("node:path").join(__dirname, path)).href;' },
+    write: false,
+  });
+  const code = bundled.outputFiles[0].text.replace(/^#!.*\n/, ''); // the launcher has the #!
+  if (/\bimport\(/.test(code)) throw new Error(`bundle-cli: dist/${out} has a dynamic import(), which code compiled by vm.Script cannot run on Node 20`);
+  writeFileSync(`${dist}${out}`, code);
+}
 
 // 2. The launcher, and dist/cli.js linked to it. Its first two lines are sh, and the second
 // is JS too (a string, then a comment), so `node dist/cli.js` and an exec of it run the same

@@ -1,8 +1,15 @@
 /**
- * What `husk` (dist/cli.js, a link to dist/cli.cjs) runs first: it compiles the CLI's
- * CommonJS bundle (dist/cli-bundle.cjs) with V8's code cache for it (dist/cli-bundle.cache,
- * made at build time by scripts/bundle-cli.mjs after running the verbs once), so that a
- * command deserializes the functions it needs instead of parsing and compiling them.
+ * What `husk` (dist/cli.js, a link to dist/cli.cjs) runs first: it compiles one of the CLI's
+ * two CommonJS bundles with V8's code cache for it (made at build time by
+ * scripts/bundle-cli.mjs after running the verbs once), so that a command deserializes the
+ * functions it needs instead of parsing and compiling them:
+ *
+ *   dist/cli-light.cjs + .cache    the light verbs (src/cli/command-line.ts: start, state, kill,
+ *                                  delete, list, pause, resume), chosen from the command line
+ *   dist/cli-bundle.cjs + .cache   every verb (and --help, --version)
+ *
+ * The light one exists because deserializing a cache costs in proportion to its size, and
+ * the verbs an engine calls most need a fraction of the code of create and run.
  *
  * The cache is executable code, run as root: it is used only when it and its directory are
  * owned by root or by the invoking user and writable by no one else, only for the very
@@ -13,11 +20,23 @@
  * (scripts/bundle-cli.mjs checks).
  */
 import { closeSync, constants as fsConstants, fchmodSync, fstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { isLightVerb, verbIndex } from './command-line.js';
 
-export const bundleName = 'cli-bundle.cjs';
-export const cacheName = 'cli-bundle.cache';
+/** The bundle with every verb, and the one with only the light verbs. */
+export const bundleNames = { full: 'cli-bundle.cjs', light: 'cli-light.cjs' } as const;
+
+/** The code cache of a bundle: dist/cli-bundle.cjs's is dist/cli-bundle.cache. */
+export function cacheNameOf(bundleName: string): string {
+  return bundleName.replace(/\.cjs$/, '.cache');
+}
+
+/** Which bundle runs a command line: the light one for a light verb. */
+export function bundleFor(argv: readonly string[]): string {
+  return isLightVerb(argv[verbIndex(argv)]) ? bundleNames.light : bundleNames.full;
+}
+
 const magic = 'husk-cli-cache 1';
 
 /** The function a CommonJS module's code becomes (as Node's loader wraps it). */
@@ -64,7 +83,7 @@ export function writeTrustedCache(path: string, bundle: string, data: Buffer): v
   const dir = dirname(path);
   if (!ownedSafely(statSync(dir))) throw new Error(`${dir} is writable by others or owned by someone else: no code cache written there`);
   // O_EXCL: a name someone else made (or a leftover) fails, it is never written through.
-  const temp = join(dir, `.${cacheName}.${process.pid}.${Date.now()}`);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}`);
   const fd = openSync(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
   try {
     try {
@@ -95,9 +114,9 @@ export interface CompiledBundle {
   run(): Record<string, unknown>;
 }
 
-/** Compiles dist/cli-bundle.cjs, with its code cache when `useCache` and the cache may be trusted. */
-export function compileBundle(dir: string, useCache: boolean, require: NodeJS.Require): CompiledBundle {
-  const filename = join(dir, bundleName);
+/** Compiles dist/NAME (a bundle), with its code cache when `useCache` and the cache may be trusted. */
+export function compileBundle(dir: string, name: string, useCache: boolean, require: NodeJS.Require): CompiledBundle {
+  const filename = join(dir, name);
   const fd = openSync(filename, fsConstants.O_RDONLY);
   let source: string;
   let id: string;
@@ -107,7 +126,7 @@ export function compileBundle(dir: string, useCache: boolean, require: NodeJS.Re
   } finally {
     closeSync(fd);
   }
-  const cachedData = useCache ? readTrustedCache(join(dir, cacheName), id) : undefined;
+  const cachedData = useCache ? readTrustedCache(join(dir, cacheNameOf(name)), id) : undefined;
   // The wrapper's first line is the bundle's first line: stack traces keep their line numbers.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename,
@@ -128,9 +147,9 @@ export function compileBundle(dir: string, useCache: boolean, require: NodeJS.Re
 /** What became of the code cache in this process (`husk --debug` says it). */
 export const cacheStatusKey = Symbol.for('husk.cli.codeCache');
 
-/** dist/cli.cjs: the CLI, from the bundle next to it. */
+/** dist/cli.cjs: the CLI, from the bundle next to it that the command line needs. */
 export function launch(dir: string, require: NodeJS.Require): void {
-  const bundle = compileBundle(dir, true, require);
+  const bundle = compileBundle(dir, bundleFor(process.argv.slice(2)), true, require);
   (globalThis as Record<symbol, unknown>)[cacheStatusKey] = bundle.cacheStatus;
   bundle.run();
 }
@@ -138,13 +157,14 @@ export function launch(dir: string, require: NodeJS.Require): void {
 /** Set while the build trains the cache: the bundle then only exports runCli (src/cli.ts). */
 export const trainingFlag = Symbol.for('husk.cli.training');
 
-/** The command lines the cache is trained on, with `root` as the state root (no container in it). */
-export function trainingCommandLines(root: string, verbs: string[]): string[][] {
+/**
+ * The command lines a bundle's cache is trained on, with `root` as the state root (no
+ * container in it): every verb's --help, and each light verb up to "does not exist". The
+ * light bundle gets only its verbs' work (what it runs for an engine), not the help texts.
+ */
+export function trainingCommandLines(root: string, bundleName: string, verbs: string[]): string[][] {
   const r = ['--root', root];
-  return [
-    ['--version'],
-    ['--help'],
-    ...verbs.map((verb) => [verb, "--help"]),
+  const lifecycle = [
     [...r, 'list'],
     [...r, 'list', '--format', 'json'],
     [...r, 'state', 'train'],
@@ -156,12 +176,15 @@ export function trainingCommandLines(root: string, verbs: string[]): string[][] 
     [...r, 'pause', 'train'],
     [...r, 'resume', 'train'],
   ];
+  if (bundleName === bundleNames.light) return lifecycle;
+  return [['--version'], ['--help'], ...verbs.map((verb) => [verb, '--help']), ...lifecycle];
 }
 
 /**
  * The build's trainer (scripts/bundle-cli.mjs runs it with stdout and stderr leading
- * nowhere): runs the verbs once in this process, then writes what V8 compiled as the
- * cache of dist/ (V8 caches every function compiled so far). Reports on fd 3.
+ * nowhere): for each bundle, runs its verbs once in this process, then writes what V8
+ * compiled of it as its cache (V8 caches every function of the script compiled so far).
+ * Reports on fd 3.
  */
 export async function trainAndWrite(dir: string, stateRoot: string, require: NodeJS.Require): Promise<void> {
   const report = (text: string): void => {
@@ -173,12 +196,17 @@ export async function trainAndWrite(dir: string, stateRoot: string, require: Nod
   };
   try {
     (globalThis as Record<symbol, unknown>)[trainingFlag] = true;
-    const bundle = compileBundle(dir, false, require);
-    const { runCli, verbNames } = bundle.run() as { runCli: (argv: string[]) => Promise<number>; verbNames: () => string[] };
-    for (const argv of trainingCommandLines(stateRoot, verbNames())) await runCli(argv);
-    const data = bundle.script.createCachedData();
-    writeTrustedCache(join(dir, cacheName), bundle.identity, data);
-    report(`code cache: ${join(dir, cacheName)} (${(data.length / 1024).toFixed(0)} KiB)`);
+    const made: string[] = [];
+    for (const name of [bundleNames.light, bundleNames.full]) {
+      const bundle = compileBundle(dir, name, false, require);
+      const { runCli, verbNames } = bundle.run() as { runCli: (argv: string[]) => Promise<number>; verbNames: () => string[] };
+      for (const argv of trainingCommandLines(stateRoot, name, verbNames())) await runCli(argv);
+      const data = bundle.script.createCachedData();
+      const path = join(dir, cacheNameOf(name));
+      writeTrustedCache(path, bundle.identity, data);
+      made.push(`${path} (${(data.length / 1024).toFixed(0)} KiB)`);
+    }
+    report(`code caches: ${made.join(', ')}`);
     process.exit(0);
   } catch (error) {
     report(error instanceof Error ? error.message : String(error));

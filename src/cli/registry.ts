@@ -1,26 +1,32 @@
 import type { Command } from './command.js';
+import { lightVerbs } from './light-verbs.js';
+
+export interface VerbEntry {
+  summary: string;
+  load: () => Promise<{ command: Command }>;
+}
 
 /**
  * Every verb, loaded on demand. Adding a verb: write src/cli/<verb>.ts that
- * exports `command`, and list it here.
+ * exports `command`, and list it here (a light one in src/cli/command-line.ts and src/cli/light-verbs.ts).
  */
-export const verbs: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+export const verbs: Record<string, VerbEntry> = {
   create: { summary: 'create a container from a bundle (its process waits for start)', load: () => import('./create.js') },
-  start: { summary: 'start the process of a created container', load: () => import('./start.js') },
+  start: lightVerbs.start,
   run: { summary: 'create, start and wait for a container', load: () => import('./run.js') },
   exec: { summary: 'run a new process in a running container', load: () => import('./exec.js') },
-  state: { summary: "print a container's state JSON", load: () => import('./state.js') },
-  kill: { summary: "signal a container's process", load: () => import('./kill.js') },
-  delete: { summary: 'remove a container', load: () => import('./delete.js') },
-  list: { summary: 'list containers', load: () => import('./list.js') },
+  state: lightVerbs.state,
+  kill: lightVerbs.kill,
+  delete: lightVerbs.delete,
+  list: lightVerbs.list,
   features: { summary: 'show what husk implements, as JSON (runc features)', load: () => import('./features.js') },
   info: { summary: 'show what this host offers for containers', load: () => import('./info.js') },
   spec: { summary: 'create a new specification file (config.json)', load: () => import('./spec.js') },
   'escape-lab': { summary: 'try jail escapes against chroot and pivot_root, for real', load: () => import('./escape-lab.js') },
   ps: { summary: 'show the processes of a container (runc ps)', load: () => import('./ps.js') },
   top: { summary: "show a container's processes as docker top does", load: () => import('./top.js') },
-  pause: { summary: 'suspend every process of a container', load: () => import('./pause.js') },
-  resume: { summary: 'resume a paused container', load: () => import('./resume.js') },
+  pause: lightVerbs.pause,
+  resume: lightVerbs.resume,
   update: { summary: "change a container's resource limits", load: () => import('./update.js') },
   image: { summary: 'import or inspect images (husk image import|inspect)', load: () => import('./image.js') },
   pull: { summary: 'pull an image from a registry (registry API v2)', load: () => import('./pull.js') },
