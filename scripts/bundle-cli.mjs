@@ -96,15 +96,17 @@ await build({
 });
 symlinkSync('cli.cjs', `${dist}cli.js`);
 
-// 3. The code cache: a throwaway trainer runs the verbs once in one process (on a state
-// root of its own, with no container: each verb runs up to "does not exist"), then writes
-// what V8 compiled. Best effort: without a cache the CLI compiles from source.
+// 3. The code caches: a throwaway trainer (src/cli/train-cache.ts) runs each bundle's verbs
+// once in one process, on a state root of its own in a temp directory (each verb up to
+// "does not exist"; the light verbs also through a created container's life, on a stand-in
+// child and a cgroup of plain directories there), then writes what V8 compiled of each.
+// Best effort: without a cache the CLI compiles from source.
 const work = mkdtempSync(join(tmpdir(), 'husk-train-'));
 try {
   const trainer = join(work, 'train.cjs');
   await build({
     ...common,
-    stdin: { contents: "import { trainAndWrite } from './launcher.js';\ntrainAndWrite(process.argv[2], process.argv[3], require);\n", resolveDir: `${src}cli`, loader: 'ts', sourcefile: 'train-entry.ts' },
+    stdin: { contents: "import { trainAndWrite } from './train-cache.js';\ntrainAndWrite(process.argv[2], process.argv[3], require);\n", resolveDir: `${src}cli`, loader: 'ts', sourcefile: 'train-entry.ts' },
     outfile: trainer,
   });
   // The verbs' output goes nowhere; the trainer reports on fd 3.

@@ -9,11 +9,13 @@
  * make it refuse.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleFor, ownedSafely, readTrustedCache, writeTrustedCache } from '../../../src/cli/launcher.js';
+import { bundleFor, bundleNames, compileBundle, ownedSafely, readTrustedCache, trainingFlag, writeTrustedCache } from '../../../src/cli/launcher.js';
+import { trainLifecycle } from '../../../src/cli/train-cache.js';
 import { repoRoot } from '../../helpers/husk.js';
 
 const dist = join(repoRoot, 'dist');
@@ -133,6 +135,30 @@ describe('which bundle runs a command line', () => {
     const light = readFileSync(join(dist, 'cli-light.cjs'), 'utf8');
     for (const module of ['src/cli/create.ts', 'src/cli/run.ts', 'src/cli/exec.ts', 'src/plan/', 'src/runtime/inherited-fds.ts']) expect(light).not.toContain(`// ${module}`);
     expect(light).toContain('// src/runtime/lifecycle.ts');
+  });
+});
+
+describe("the light cache's training", () => {
+  it('runs a created container through start, kill KILL and delete on a stand-in, every step succeeding, and leaves nothing', async () => {
+    const dir = join(work, 'train');
+    mkdirSync(dir);
+    const root = join(dir, 'state');
+    (globalThis as Record<symbol, unknown>)[trainingFlag] = true; // the bundle's top level only exports its program
+    const { runCli } = compileBundle(dist, bundleNames.light, false, createRequire(import.meta.url)).run() as { runCli: (argv: string[]) => Promise<number> };
+    const steps: string[] = [];
+    let standIn: number | undefined;
+    await trainLifecycle(async (argv) => {
+      standIn ??= JSON.parse(readFileSync(join(root, 'train-live', 'state.json'), 'utf8')).pid as number;
+      const code = await runCli(argv);
+      steps.push(`${argv.slice(2).join(' ')}: ${code}`);
+      return code;
+    }, root, dir);
+    // Each verb did its real work (a failure would only train its error path).
+    expect(steps).toEqual(['state train-live: 0', 'start train-live: 0', 'state train-live: 0', 'list --format json: 0', 'kill train-live KILL: 0', 'state train-live: 0', 'delete train-live: 0']);
+    expect(existsSync(`/proc/${standIn}`)).toBe(false);
+    expect(readdirSync(root)).toEqual([]);
+    expect(readdirSync(join(dir, 'cgroup', 'freezer'))).toEqual([]);
+    expect(readdirSync(join(dir, 'cgroup', 'unified'))).toEqual([]);
   });
 });
 
