@@ -22,6 +22,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitInRoot(env, exports);
   InitOverlay(env, exports);
   exports.Set("launch", Napi::Function::New(env, Launch, "launch"));
+  exports.Set("prepareLaunch", Napi::Function::New(env, PrepareLaunch, "prepareLaunch"));
   exports.Set("moveNetDevice", Napi::Function::New(env, MoveNetDevice, "moveNetDevice"));
   exports.Set("waitReadable", Napi::Function::New(env, WaitReadable, "waitReadable"));
   exports.Set("waitAny", Napi::Function::New(env, WaitAny, "waitAny"));

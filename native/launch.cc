@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <system_error>
+#include <thread>
 
 #include "errors.h"
 #include "exec_helper.h"
@@ -67,30 +69,33 @@ int SealedMemfd(const char* name, const void* data, size_t size) {
   return m;
 }
 
-// One sealed memfd per binary, made at first use and kept for the process's life:
-// husk-exec, the last exec of every process (CVE-2019-5736), and husk-init, the first.
-int SealedBinaryFd(Napi::Env env, const char* name, const unsigned char* data, size_t size, std::once_flag& once, int& fd, int& error) {
-  std::call_once(once, [&] {
-    fd = SealedMemfd(name, data, size);
-    error = fd < 0 ? errno : 0;
-  });
-  if (fd < 0) {
-    errno = error;
-    ThrowErrno(env, "memfd_create", name);
+// One sealed memfd per binary, made once and kept for the process's life: husk-exec,
+// the last exec of every process (CVE-2019-5736), and husk-init, the first.
+struct SealedBinary {
+  const char* name;
+  const unsigned char* data;
+  size_t size;
+  std::once_flag once;
+  int fd = -1;
+  int error = 0;
+
+  int Seal() {  // the fd, or -1 with errno set
+    std::call_once(once, [this] {
+      fd = SealedMemfd(name, data, size);
+      error = fd < 0 ? errno : 0;
+    });
+    if (fd < 0) errno = error;
+    return fd;
   }
+};
+
+SealedBinary g_exec_helper = {"husk-exec", kHuskExecBinary, sizeof kHuskExecBinary, {}};
+SealedBinary g_init = {"husk-init", kHuskInitBinary, sizeof kHuskInitBinary, {}};
+
+int SealedFd(Napi::Env env, SealedBinary& binary) {
+  int fd = binary.Seal();
+  if (fd < 0) ThrowErrno(env, "memfd_create", binary.name);
   return fd;
-}
-
-int ExecHelperFd(Napi::Env env) {
-  static std::once_flag once;
-  static int fd = -1, error = 0;
-  return SealedBinaryFd(env, "husk-exec", kHuskExecBinary, sizeof kHuskExecBinary, once, fd, error);
-}
-
-int InitFd(Napi::Env env) {
-  static std::once_flag once;
-  static int fd = -1, error = 0;
-  return SealedBinaryFd(env, "husk-init", kHuskInitBinary, sizeof kHuskInitBinary, once, fd, error);
 }
 
 // What the clone needs between clone and exec, prepared by the parent (the clone
@@ -213,6 +218,26 @@ int PlanImageFd(Napi::Env env, const Plan& plan) {
 
 }  // namespace
 
+Napi::Value PrepareLaunch(const Napi::CallbackInfo& info) {
+  static std::once_flag started;
+  std::call_once(started, [] {
+    // No signal for this thread: Node's handlers stay on its own threads.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    try {
+      std::thread([] {
+        g_exec_helper.Seal();
+        g_init.Seal();
+      }).detach();
+    } catch (const std::system_error&) {
+      // No thread: Launch seals them itself.
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  });
+  return info.Env().Undefined();
+}
+
 Napi::Value Launch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "launch(plan): plan must be an object");
@@ -222,7 +247,7 @@ Napi::Value Launch(const Napi::CallbackInfo& info) {
   // The clone execs husk-init at once: in a user namespace with no id maps yet, that exec
   // would drop every capability. The planners make a user namespace with unshare instead.
   if (plan->clone_flags & CLONE_NEWUSER) throw Napi::Error::New(env, "launch: CLONE_NEWUSER in cloneFlags (the init makes its user namespace with unshare)");
-  InitStart start = {-1, -1, ExecHelperFd(env), -1, InitFd(env), init_argv, init_envp};
+  InitStart start = {-1, -1, SealedFd(env, g_exec_helper), -1, SealedFd(env, g_init), init_argv, init_envp};
   start.plan_fd = PlanImageFd(env, *plan);
 
   int sv[2];

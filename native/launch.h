@@ -8,4 +8,9 @@ namespace husk {
 // SOCK_SEQPACKET, see sync_proto.h) and the exit is awaited through pidfd.
 Napi::Value Launch(const Napi::CallbackInfo& info);
 
+// prepareLaunch(): seals husk-exec and husk-init into their memfds on a thread of its own
+// (about 700 KB copied), so that the first launch of this process need not wait for it.
+// Idempotent; launch does it itself when it was not called.
+Napi::Value PrepareLaunch(const Napi::CallbackInfo& info);
+
 }  // namespace husk

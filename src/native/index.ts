@@ -132,6 +132,8 @@ export interface HuskNative {
   constants: Constants;
 
   launch(plan: WirePlan): Launched;
+  /** Seals the helpers launch execs (700 KB) on a thread of their own, ahead of the first launch. */
+  prepareLaunch(): void;
   waitReadable(fd: number): Promise<void>;
   /** The index of the first of `fds` to become readable, or -1 after timeoutMs (default: none); cancels the rest. */
   waitAny(fds: number[], timeoutMs?: number): Promise<number>;

@@ -132,6 +132,8 @@ export async function createContainer(rt: RuntimeOptions, options: CreateOptions
   const { id } = options;
   validateId(id);
   if (store.exists(id)) throw new ContainerError(runcWords(runcPhrase.exists, `"${id}"`), 'EEXIST');
+  // The helpers the clone execs are sealed into memfds on another thread meanwhile (once per process).
+  native.prepareLaunch();
 
   // Everything that can be refused is refused before anything exists.
   let spec: Spec;
