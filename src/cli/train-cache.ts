@@ -12,10 +12,15 @@
  * cgroup of plain directories in the trainer's temp directory, then state, start, state,
  * kill KILL (through a pidfd, to that child only), state, delete. Nothing outside the temp
  * directory is touched: no /sys/fs/cgroup, no other process.
+ *
+ * The full bundle is trained on real containers when the build runs as root (trainRun): a
+ * `run` and a `create` of a throwaway bundle and the embedded default's `run --rm`, beneath
+ * the trainer's own cgroup, all deleted after.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { hostRootfsSpec } from '../runtime/host-rootfs.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import { bundleNames, cacheNameOf, compileBundle, trainingFlag, writeTrustedCache } from './launcher.js';
 
@@ -110,6 +115,45 @@ export async function trainLifecycle(runCli: RunCli, root: string, work: string)
   }
 }
 
+/** The containers trainRun makes, in the order it makes them. */
+export const trainingRunIds = ['train-run', 'train-create', 'train-default'] as const;
+
+/**
+ * The full bundle's create and run paths, for real: what an engine's `create` and a `husk run`
+ * execute is the spec check, the planner, the cgroup manager, the launch and the wait, and a cache
+ * trained only on --help left all of it to compile from source in every command (about 10 ms of
+ * CPU per `husk run`). So, when the trainer is root: `run` of `true` from a throwaway bundle in
+ * `work` (the host's /usr, /bin, /lib*, /etc bound read-only over an empty rootfs, as the
+ * embedded default does), `create` and `delete --force` of that bundle, and the embedded default's
+ * `run --rm`. Their cgroups are beneath the trainer's own (--cgroup-parent self), their state in
+ * `root`; each is force-deleted whatever happens. Throws when not root or when a step fails
+ * (the build then says the cache was trained without it).
+ */
+export async function trainRun(runCli: RunCli, root: string, work: string): Promise<void> {
+  if (process.geteuid?.() !== 0) throw new Error('not root');
+  const bundle = join(work, 'run-bundle');
+  const rootfs = join(bundle, 'rootfs');
+  mkdirSync(rootfs, { recursive: true });
+  const { spec, symlinks } = hostRootfsSpec(['true'], 'train', false);
+  for (const [target, path] of symlinks) symlinkSync(target, join(rootfs, path));
+  spec.root = { path: rootfs, readonly: true };
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  const r = ['--root', root, '--cgroup-parent', 'self'];
+  const step = async (argv: string[]): Promise<void> => {
+    const code = await runCli([...r, ...argv]);
+    if (code !== 0) throw new Error(`husk ${argv.join(' ')} exited ${code}`);
+  };
+  const [run, created, embedded] = trainingRunIds;
+  try {
+    await step(['run', '--bundle', bundle, run]);
+    await step(['create', '--bundle', bundle, created]);
+    await step(['delete', '--force', created]);
+    await step(['run', '--rm', embedded, '--', 'true']);
+  } finally {
+    for (const id of trainingRunIds) await runCli([...r, 'delete', '--force', id]).catch(() => undefined);
+  }
+}
+
 /** Trains and writes both caches of the bundles in `dir`; `stateRoot` is in the trainer's temp directory. Reports on fd 3. */
 export async function trainAndWrite(dir: string, stateRoot: string, require: NodeJS.Require): Promise<void> {
   const report = (text: string): void => {
@@ -132,6 +176,12 @@ export async function trainAndWrite(dir: string, stateRoot: string, require: Nod
           await trainLifecycle(runCli, stateRoot, dirname(stateRoot));
         } catch (error) {
           note = `, without a lifecycle: ${error instanceof Error ? error.message : String(error)}`;
+        }
+      } else {
+        try {
+          await trainRun(runCli, stateRoot, dirname(stateRoot));
+        } catch (error) {
+          note = `, without a container run: ${error instanceof Error ? error.message : String(error)}`;
         }
       }
       const data = bundle.script.createCachedData();

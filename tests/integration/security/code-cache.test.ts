@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleFor, bundleNames, compileBundle, ownedSafely, readTrustedCache, trainingFlag, writeTrustedCache } from '../../../src/cli/launcher.js';
-import { trainLifecycle } from '../../../src/cli/train-cache.js';
-import { repoRoot } from '../../helpers/husk.js';
+import { trainingRunIds, trainLifecycle, trainRun } from '../../../src/cli/train-cache.js';
+import { cgroupDirsNamed, processesMatching, repoRoot } from '../../helpers/husk.js';
 
 const dist = join(repoRoot, 'dist');
 const work = mkdtempSync(join(tmpdir(), 'husk-code-cache-'));
@@ -160,6 +160,29 @@ describe("the light cache's training", () => {
     expect(readdirSync(join(dir, 'cgroup', 'freezer'))).toEqual([]);
     expect(readdirSync(join(dir, 'cgroup', 'unified'))).toEqual([]);
   });
+});
+
+describe("the full cache's training", () => {
+  it('runs real containers (run, create and delete --force of a bundle, the embedded default), every step succeeding, and leaves nothing', async () => {
+    const dir = join(work, 'train-run');
+    mkdirSync(dir);
+    const root = join(dir, 'state');
+    (globalThis as Record<symbol, unknown>)[trainingFlag] = true;
+    const { runCli } = compileBundle(dist, bundleNames.full, false, createRequire(import.meta.url)).run() as { runCli: (argv: string[]) => Promise<number> };
+    const steps: string[] = [];
+    await trainRun(async (argv) => {
+      const code = await runCli(argv);
+      steps.push(`${argv.slice(4).join(' ')}: ${code}`);
+      return code;
+    }, root, dir);
+    const bundle = join(dir, 'run-bundle');
+    // Each step did its real work (a failure would only train its error path); then the force-deletes of the clean-up, of containers already gone.
+    expect(steps.slice(0, 4)).toEqual([`run --bundle ${bundle} train-run: 0`, `create --bundle ${bundle} train-create: 0`, 'delete --force train-create: 0', 'run --rm train-default -- true: 0']);
+    expect(steps.slice(4)).toEqual(trainingRunIds.map((id) => `delete --force ${id}: 0`));
+    expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
+    for (const id of trainingRunIds) expect({ id, cgroups: cgroupDirsNamed(id), processes: processesMatching(id) }).toEqual({ id, cgroups: [], processes: [] });
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+  }, 60_000);
 });
 
 describe('readTrustedCache and writeTrustedCache', () => {
