@@ -25,6 +25,7 @@ wanted=(
   "ip iproute2"
   "hyperfine hyperfine"
   "strace strace"
+  "valgrind valgrind"
 )
 missing=()
 for entry in "${wanted[@]}"; do

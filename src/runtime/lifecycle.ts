@@ -10,6 +10,7 @@
 import { closeSync, constants as fsConstants, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { type CgroupManager, loadCgroupManager } from '../cgroups/manager.js';
+import { errnoCode } from '../errors.js';
 import { native } from '../native/index.js';
 import type { ContainerStatus, Hook, HookName, State } from '../spec/types.js';
 import type { RuntimeOptions, StartOptions } from './container.js';
@@ -147,14 +148,19 @@ export async function killContainer(rt: RuntimeOptions, id: string, signal: numb
   if (status === 'paused' && signal === osConstants.signals.SIGKILL) await cgroup?.thaw();
 }
 
-/** Signals the init through a pidfd, after checking it is still our init (not a reused pid). */
+/**
+ * Signals the init through a pidfd, after checking it is still our init (not a reused pid).
+ * False when it is gone; any other failure to reach it throws (a kill that sent nothing must
+ * not succeed).
+ */
 function signalInit(record: ContainerRecord, signal: number): boolean {
   if (record.pid === undefined) return false;
   let pidfd: number;
   try {
     pidfd = native.pidfdOpen(record.pid);
-  } catch {
-    return false;
+  } catch (error) {
+    if (errnoCode(error) === 'ESRCH') return false;
+    throw error;
   }
   try {
     if (!initAlive(record)) return false;
