@@ -122,6 +122,11 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// _exit(2): the process ends now, without Node's teardown (the CLI's fast exit, src/cli/output.ts).
+Napi::Value ExitNow(const Napi::CallbackInfo& info) {
+  _exit(IntArg(info, 0, "code"));
+}
+
 Napi::Value CloseRange(const Napi::CallbackInfo& info) {
   unsigned first = static_cast<unsigned>(IntArg(info, 0, "first"));
   unsigned last = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : ~0U;
@@ -276,6 +281,7 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
   exports.Set("closeRange", Napi::Function::New(env, CloseRange, "closeRange"));
+  exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   exports.Set("capGet", Napi::Function::New(env, CapGet, "capGet"));
   exports.Set("capSet", Napi::Function::New(env, CapSet, "capSet"));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));

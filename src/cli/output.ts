@@ -1,5 +1,6 @@
 /** Printing helpers shared by the verbs, and how the CLI exits. */
 import { writeSync } from 'node:fs';
+import { addonLoaded, loadAddon } from '../native/index.js';
 
 /** Writes and waits until the data is handed to the OS (so exit codes follow output). */
 export function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
@@ -37,13 +38,16 @@ export function printJson(value: unknown): Promise<void> {
 
 /** process.stdout and process.stderr as far as they were made (first use of either makes it). */
 const opened: NodeJS.WriteStream[] = [];
+/** Whether process.stdin was made (a pty relay puts it in raw mode). */
+let stdinMade = false;
 
 /**
- * Notes process.stdout and process.stderr when something first uses them, so that
- * exiting (exitWhenFlushed) waits for their pending writes without making them.
+ * Notes process.stdin, process.stdout and process.stderr when something first uses them, so
+ * that exiting (exitWhenFlushed) waits for their pending writes, and knows whether Node may have
+ * changed the terminal or the fds' flags, without making them.
  */
 export function noteStdioStreams(): void {
-  for (const name of ['stdout', 'stderr'] as const) {
+  for (const name of ['stdin', 'stdout', 'stderr'] as const) {
     const descriptor = Object.getOwnPropertyDescriptor(process, name);
     const get = descriptor?.get;
     if (get === undefined || descriptor?.configurable !== true) continue;
@@ -51,7 +55,8 @@ export function noteStdioStreams(): void {
       ...descriptor,
       get() {
         const stream = get.call(process) as NodeJS.WriteStream;
-        if (!opened.includes(stream)) opened.push(stream);
+        if (name === 'stdin') stdinMade = true;
+        else if (!opened.includes(stream)) opened.push(stream);
         return stream;
       },
     });
@@ -63,6 +68,21 @@ export function noteStdioStreams(): void {
  * the OS: nothing else the verb left (a timer, an unreferenced handle) is waited for.
  */
 export function exitWhenFlushed(code: number): void {
-  if (opened.every((stream) => stream.writableLength === 0)) process.exit(code);
+  if (opened.every((stream) => stream.writableLength === 0)) exitNow(code);
   setTimeout(() => exitWhenFlushed(code), 1);
+}
+
+/**
+ * process.exit, or where that is safe its own steps (the exit code, the 'exit' event) and then
+ * _exit(2): Node's teardown (the V8 heap, the platform's threads joined, static destructors) is
+ * about 4 ms of every command and none of it is husk's work. Safe means: the addon is loaded
+ * already (loading it only for this costs what it saves), and no stdio stream was made, so Node
+ * has changed neither the terminal's mode nor the fds' flags (its exit restores those) and
+ * everything written went out through synchronous writes (printTo).
+ */
+function exitNow(code: number): never {
+  if (opened.length > 0 || stdinMade || !addonLoaded()) process.exit(code);
+  process.exitCode = code;
+  process.emit('exit', code);
+  return loadAddon().exitNow(code);
 }

@@ -109,6 +109,8 @@ export interface HuskNative {
   pidfdOpen(pid: number, flags?: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   closeRange(first: number, last?: number, flags?: number): void;
+  /** _exit(2): ends the process at once, skipping Node's teardown (and every 'exit' listener: emit those first). */
+  exitNow(code: number): never;
   /** Capability sets of a process (0 = the calling thread). */
   capGet(pid?: number): CapabilitySets;
   /** Sets the calling thread's capabilities; the kernel refuses other pids (EPERM). */
@@ -205,6 +207,11 @@ function load(): HuskNative {
 }
 
 let loaded: HuskNative | undefined;
+
+/** Whether this process has loaded the addon already (without loading it). */
+export function addonLoaded(): boolean {
+  return loaded !== undefined;
+}
 
 /** The addon, loaded now if it was not yet (throws when it cannot be: not built, not Linux). */
 export function loadAddon(): HuskNative {
