@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startContainerd, startDockerd, startPodman, podmanUlimits, runtimes, type Engine, type RuntimeName } from '../../tests/helpers/engines.js';
+import { verbIndex } from '../../src/cli/command-line.js';
 import { buildBusyboxImage } from '../../tests/helpers/images.js';
 import { rotated, timed, type Timed } from './measure.js';
 
@@ -30,9 +31,6 @@ interface Case {
   go: (i: number) => Promise<Timed>;
 }
 
-/** The verbs of husk's command line (what a call is named by in the count). */
-const VERBS = new Set(['create', 'start', 'state', 'kill', 'delete', 'exec', 'ps', 'pause', 'resume', 'update', 'events', 'features', 'list', 'run', 'spec', 'checkpoint', 'restore', '--version', 'version']);
-
 /**
  * An sh wrapper named as the runtime: it logs each command line, then execs husk. Only the untimed
  * counting run goes through it (sh costs a millisecond the timed runs must not pay).
@@ -47,10 +45,10 @@ function countingWrapper(dir: string): { path: string; calls(): string[] } {
     calls: () => {
       const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
       rmSync(log, { force: true });
-      // "--root R --log L --log-format json delete --force ID" -> "delete --force"
+      // "--root R --log L --log-format json delete --force ID" -> "delete --force" (the CLI's own verb finder)
       return lines.map((line) => {
         const words = line.split(' ');
-        const at = words.findIndex((w) => VERBS.has(w));
+        const at = verbIndex(words);
         if (at < 0) return line;
         const flags = words.slice(at + 1).filter((w) => w.startsWith('-') && !w.includes('/'));
         return [words[at], ...flags.filter((f) => ['--force', '--all', '--detach', '-d'].includes(f))].join(' ');
